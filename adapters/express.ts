@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  ADAPTER_OPTION_NAMES,
+  createRequestBinder,
+  expressFrameworkTrust,
+  firstPresentPrincipal,
+  parseOptions,
+  type AdapterOptions,
+  type FrameworkAccess,
+} from '../src/adapter-kit.js';
+
+/** The parts of an Express request this adapter reads, typed against `node:http` only. */
+export interface ExpressRequestLike extends IncomingMessage {
+  originalUrl?: string;
+  app?: { get(setting: string): unknown };
+  res?: ServerResponse;
+}
+
+export type SentryUserOptions = AdapterOptions<[req: IncomingMessage, res: ServerResponse], IncomingMessage>;
+
+/** passport → express-oauth2-jwt-bearer → express-jwt → express-openid-connect → res.locals → session. */
+const PRINCIPAL_PATHS = [
+  ['req', 'user'],
+  ['req', 'auth', 'payload'],
+  ['req', 'auth'],
+  ['req', 'oidc', 'user'],
+  ['res', 'locals', 'user'],
+  ['req', 'session', 'user'],
+] as const;
+
+const express: FrameworkAccess<ExpressRequestLike> = {
+  name: 'Express',
+  request: (req) => req,
+  detectPrincipal: (req) => firstPresentPrincipal({ req, res: req.res }, PRINCIPAL_PATHS),
+  callGetUser: (getUser, req) => (getUser as (req: IncomingMessage, res: ServerResponse | undefined) => unknown)(req, req.res),
+  mapUserArgument: (req) => req,
+  frameworkTrust: (req) => expressFrameworkTrust(req.app?.get('trust proxy fn'), req.app?.get('trust proxy')),
+};
+
+/**
+ * Express middleware: every Sentry event captured while a request is handled gets the authenticated user and the
+ * trusted client address (`request.env.REMOTE_ADDR`). Per request it only ties the request to its Sentry scope; all
+ * reading and mapping happens when an event is captured, so it may sit before or after your auth middleware.
+ *
+ * @example
+ * import * as Sentry from '@sentry/node'; // Sentry.init ran first, in instrument.js
+ * import express from 'express';
+ * import { sentryUser } from 'sentry-request-user/express';
+ *
+ * const app = express();
+ * app.set('trust proxy', 1); // one reverse proxy in front: sentryUser() follows this setting
+ * app.use(sentryUser());
+ * // … auth, routes …
+ * Sentry.setupExpressErrorHandler(app);
+ */
+export function sentryUser(options?: SentryUserOptions): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+  const binder = createRequestBinder(parseOptions(options, ADAPTER_OPTION_NAMES, true), express);
+  return function sentryUserMiddleware(req, _res, next) {
+    binder.enter(req as ExpressRequestLike, next);
+  };
+}
+
+export default sentryUser;

@@ -1,0 +1,61 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  ADAPTER_OPTION_NAMES,
+  createRequestBinder,
+  firstPresentPrincipal,
+  koaFrameworkTrust,
+  parseOptions,
+  type AdapterOptions,
+  type FrameworkAccess,
+} from '../src/adapter-kit.js';
+
+/** The parts of a Koa context this adapter reads. */
+export interface KoaContextLike {
+  req: IncomingMessage;
+  state?: unknown;
+  session?: unknown;
+  originalUrl?: string;
+  app?: { proxy?: boolean; maxIpsCount?: number; proxyIpHeader?: string };
+}
+
+export type SentryUserOptions = AdapterOptions<[ctx: KoaContextLike], KoaContextLike>;
+
+/** koa-passport / koa-jwt → ctx.state.auth → koa-session. */
+const PRINCIPAL_PATHS = [
+  ['ctx', 'state', 'user'],
+  ['ctx', 'state', 'auth'],
+  ['ctx', 'session', 'user'],
+] as const;
+
+const koa: FrameworkAccess<KoaContextLike> = {
+  name: 'Koa',
+  // Koa rewrites ctx.url for mounted apps; the Node request keeps the URL as received.
+  request: (ctx) => ctx.req,
+  detectPrincipal: (ctx) => firstPresentPrincipal({ ctx }, PRINCIPAL_PATHS),
+  callGetUser: (getUser, ctx) => (getUser as (ctx: KoaContextLike) => unknown)(ctx),
+  mapUserArgument: (ctx) => ctx,
+  frameworkTrust: (ctx) => koaFrameworkTrust(ctx.app?.proxy, ctx.app?.maxIpsCount, ctx.app?.proxyIpHeader),
+};
+
+/**
+ * Koa middleware: every Sentry event captured while a request is handled gets the authenticated user and the trusted
+ * client address (`request.env.REMOTE_ADDR`). Per request it only ties the request to its Sentry scope; all reading
+ * and mapping happens when an event is captured.
+ *
+ * @example
+ * import * as Sentry from '@sentry/node'; // Sentry.init ran first, in instrument.js
+ * import Koa from 'koa';
+ * import { sentryUser } from 'sentry-request-user/koa';
+ *
+ * const app = new Koa({ proxy: true, maxIpsCount: 1 }); // one reverse proxy in front
+ * Sentry.setupKoaErrorHandler(app);
+ * app.use(sentryUser());
+ */
+export function sentryUser(options?: SentryUserOptions): (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<unknown> {
+  const binder = createRequestBinder(parseOptions(options, ADAPTER_OPTION_NAMES, true), koa);
+  return function sentryUserMiddleware(ctx, next) {
+    return binder.enter(ctx, next);
+  };
+}
+
+export default sentryUser;

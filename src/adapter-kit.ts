@@ -1,0 +1,10 @@
+/**
+ * What the framework adapters build on. Not part of the public API: its shape may change between minor versions.
+ * @internal
+ */
+export { createRequestBinder, GET_USER_TIMEOUT_MS, type RequestBinder } from './binding/request-binder.js';
+export type { FrameworkAccess, FrameworkTrust } from './binding/framework.js';
+export { expressFrameworkTrust, koaFrameworkTrust } from './binding/framework-trust.js';
+export { firstPresentPrincipal } from './binding/detect-principal.js';
+export { parseOptions } from './options/parse-options.js';
+export { ADAPTER_OPTION_NAMES, type AdapterOptions } from './options/options.js';

@@ -1,0 +1,196 @@
+/**
+ * A parsed address. IPv4 is kept as an unsigned 32-bit number and IPv6 as eight 16-bit groups, so that range checks
+ * are integer comparisons instead of string work.
+ */
+export type ParsedIp = { readonly kind: 4; readonly value: number } | { readonly kind: 6; readonly groups: readonly number[] };
+
+/** No real address form (bracketed IPv6 with zone id and port) is longer; anything longer is rejected unread. */
+const MAX_ADDRESS_LENGTH = 64;
+
+const CODE_0 = 48;
+const CODE_9 = 57;
+
+/**
+ * Parses a dotted-quad IPv4 address strictly: four decimal octets, no leading zeros, no other characters.
+ * Leading zeros are refused because some parsers read them as octal, so `010.0.0.1` means different hosts to
+ * different programs.
+ */
+export function parseIPv4(text: string): number | undefined {
+  const length = text.length;
+  if (length < 7 || length > 15) return undefined;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= CODE_0 && code <= CODE_9) {
+      if (digits === 1 && octet === 0) return undefined;
+      octet = octet * 10 + (code - CODE_0);
+      digits++;
+      if (octet > 255) return undefined;
+    } else if (code === 46 /* . */) {
+      if (digits === 0 || dots === 3) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || dots !== 3) return undefined;
+  return value * 256 + octet;
+}
+
+function parseHexGroup(text: string): number | undefined {
+  if (text.length === 0 || text.length > 4) return undefined;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    let digit: number;
+    if (code >= CODE_0 && code <= CODE_9) digit = code - CODE_0;
+    else if (code >= 97 && code <= 102) digit = code - 87;
+    else if (code >= 65 && code <= 70) digit = code - 55;
+    else return undefined;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/** Parses an IPv6 address without brackets, zone id or port; accepts `::` compression and a dotted IPv4 tail. */
+export function parseIPv6(text: string): number[] | undefined {
+  if (text.length < 2 || text.length > 45) return undefined;
+  const doubleColon = text.indexOf('::');
+  if (doubleColon !== -1 && text.indexOf('::', doubleColon + 1) !== -1) return undefined;
+  const head = doubleColon === -1 ? text : text.slice(0, doubleColon);
+  const tail = doubleColon === -1 ? '' : text.slice(doubleColon + 2);
+  const headGroups = parseGroupList(head, doubleColon === -1);
+  const tailGroups = parseGroupList(tail, true);
+  if (headGroups === undefined || tailGroups === undefined) return undefined;
+  const explicit = headGroups.length + tailGroups.length;
+  if (doubleColon === -1) return explicit === 8 ? headGroups : undefined;
+  if (explicit > 7) return undefined;
+  const groups = headGroups;
+  for (let i = explicit; i < 8; i++) groups.push(0);
+  for (let i = 0; i < tailGroups.length; i++) groups[8 - tailGroups.length + i] = tailGroups[i] as number;
+  return groups;
+}
+
+/** `allowIPv4Tail`: only the last part of an address may be written as a dotted IPv4 address. */
+function parseGroupList(text: string, allowIPv4Tail: boolean): number[] | undefined {
+  if (text === '') return [];
+  const parts = text.split(':');
+  const groups: number[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    if (allowIPv4Tail && i === parts.length - 1 && part.includes('.')) {
+      const v4 = parseIPv4(part);
+      if (v4 === undefined) return undefined;
+      groups.push(Math.floor(v4 / 65536), v4 % 65536);
+    } else {
+      const group = parseHexGroup(part);
+      if (group === undefined) return undefined;
+      groups.push(group);
+    }
+  }
+  return groups;
+}
+
+function isValidPort(text: string): boolean {
+  if (text.length === 0 || text.length > 5) return false;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < CODE_0 || code > CODE_9) return false;
+    value = value * 10 + (code - CODE_0);
+  }
+  return value <= 65535;
+}
+
+function isIPv4Mapped(groups: readonly number[]): boolean {
+  return groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff;
+}
+
+/**
+ * Reads an address as it appears on a socket or in a proxy header: IPv4, IPv4:port, IPv6, [IPv6], [IPv6]:port, with
+ * an optional zone id. Returns undefined for anything else, including the unspecified addresses `0.0.0.0` and `::`,
+ * which no client can have.
+ */
+export function parseIpAddress(input: string): ParsedIp | undefined {
+  let text = input.length > MAX_ADDRESS_LENGTH ? '' : input.trim();
+  if (text === '') return undefined;
+  if (text.charCodeAt(0) === 91 /* [ */) {
+    const close = text.indexOf(']');
+    if (close === -1) return undefined;
+    const rest = text.slice(close + 1);
+    if (rest !== '' && !(rest.charCodeAt(0) === 58 /* : */ && isValidPort(rest.slice(1)))) return undefined;
+    text = text.slice(1, close);
+    if (!text.includes(':')) return undefined;
+  } else {
+    const firstColon = text.indexOf(':');
+    if (firstColon !== -1 && firstColon === text.lastIndexOf(':')) {
+      // Exactly one colon can only be IPv4 with a port: IPv6 always has at least two.
+      if (!isValidPort(text.slice(firstColon + 1))) return undefined;
+      text = text.slice(0, firstColon);
+    }
+  }
+  const zone = text.indexOf('%');
+  if (zone !== -1) {
+    if (zone === text.length - 1 || !text.includes(':')) return undefined;
+    text = text.slice(0, zone);
+  }
+  if (!text.includes(':')) {
+    const value = parseIPv4(text);
+    return value === undefined || value === 0 ? undefined : { kind: 4, value };
+  }
+  const groups = parseIPv6(text);
+  if (groups === undefined) return undefined;
+  if (isIPv4Mapped(groups)) {
+    const value = (groups[6] as number) * 65536 + (groups[7] as number);
+    return value === 0 ? undefined : { kind: 4, value };
+  }
+  if (groups.every((group) => group === 0)) return undefined;
+  return { kind: 6, groups };
+}
+
+/** Writes a parsed address in its canonical form: dotted IPv4, or RFC 5952 IPv6 (lower case, longest zero run as `::`). */
+export function formatIp(ip: ParsedIp): string {
+  if (ip.kind === 4) {
+    const v = ip.value;
+    return `${Math.floor(v / 16777216)}.${Math.floor(v / 65536) % 256}.${Math.floor(v / 256) % 256}.${v % 256}`;
+  }
+  const groups = ip.groups;
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (bestStart === -1) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+/**
+ * The canonical text of an address, or undefined when the input is not a usable client address.
+ *
+ * @example
+ * normalizeIp('[2001:DB8::1]:443'); // '2001:db8::1'
+ * normalizeIp('::ffff:203.0.113.9'); // '203.0.113.9'
+ * normalizeIp('unknown'); // undefined
+ */
+export function normalizeIp(input: unknown): string | undefined {
+  if (typeof input !== 'string') return undefined;
+  const parsed = parseIpAddress(input);
+  return parsed === undefined ? undefined : formatIp(parsed);
+}

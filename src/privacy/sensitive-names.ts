@@ -1,0 +1,57 @@
+/**
+ * Name snippets that mark a header, cookie or query parameter as sensitive. A superset of @sentry/core's own lists
+ * (`SENSITIVE_KEY_SNIPPETS`, `SENSITIVE_COOKIE_NAME_SNIPPETS` in 11.x), so we are never the weaker filter of the two.
+ */
+const SENSITIVE_SNIPPETS = [
+  'auth', 'token', 'secret', 'session', 'password', 'passwd', 'pwd', 'key', 'jwt', 'bearer', 'sso', 'saml', 'csrf',
+  'xsrf', 'credential', 'sid', 'identity', 'cookie', 'signature', 'otp',
+];
+const SENSITIVE_COOKIE_SNIPPETS = [
+  '.sid', 'sessid', 'remember', 'oidc', 'pkce', 'nonce', '__secure-', '__host-', 'awsalb', 'awselb', 'akamai',
+  '__stripe', 'cognito', 'firebase', 'supabase', 'sb-', 'mfa', '2fa',
+];
+
+export const FILTERED = '[Filtered]';
+
+/** True when a header or query parameter name looks like it carries a credential. */
+export function isSensitiveName(name: string): boolean {
+  const lower = name.toLowerCase();
+  for (const snippet of SENSITIVE_SNIPPETS) if (lower.includes(snippet)) return true;
+  return false;
+}
+
+/** Cookie names get @sentry/core's extra cookie list on top (session stickiness, IdP and MFA cookies). */
+export function isSensitiveCookieName(name: string): boolean {
+  if (isSensitiveName(name)) return true;
+  const lower = name.toLowerCase();
+  for (const snippet of SENSITIVE_COOKIE_SNIPPETS) if (lower.includes(snippet)) return true;
+  return false;
+}
+
+/** Words that make a principal key look like a secret. Compared word by word so `author` or `inside` pass. */
+const SECRET_WORDS = new Set([
+  'password', 'passwords', 'passwd', 'pwd', 'pass', 'passphrase', 'hash', 'hashed', 'salt', 'token', 'tokens', 'secret',
+  'secrets', 'key', 'keys', 'apikey', 'cookie', 'cookies', 'session', 'sessions', 'sid', 'credential', 'credentials',
+  'jwt', 'bearer', 'otp', 'totp', 'mfa', 'csrf', 'xsrf', 'auth', 'authorization', 'pin', 'ssn', 'cvv', 'signature',
+  'recovery', 'private', 'refresh',
+]);
+const SECRET_SUBSTRINGS = ['password', 'passwd', 'secret', 'token', 'apikey', 'privatekey', 'cookie', 'session', 'credential'];
+
+/**
+ * True when a principal key looks like it holds a secret (`password`, `passwordHash`, `api_key`, `refreshToken`, …).
+ * Such keys are never copied into the User, even when listed in `extraKeys`.
+ *
+ * @example
+ * looksLikeSecretKey('passwordHash'); // true
+ * looksLikeSecretKey('plan'); // false
+ */
+export function looksLikeSecretKey(key: string): boolean {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  for (const word of words) if (SECRET_WORDS.has(word)) return true;
+  const squashed = words.join('');
+  for (const snippet of SECRET_SUBSTRINGS) if (squashed.includes(snippet)) return true;
+  return false;
+}

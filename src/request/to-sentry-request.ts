@@ -1,0 +1,201 @@
+import { safeHeaders } from '../headers/read-header.js';
+import { normalizeIp, parseIpAddress } from '../ip/parse-ip.js';
+import { CORE_OPTION_NAMES, type CoreOptions } from '../options/options.js';
+import { parseCoreOptions } from '../options/parse-options.js';
+import { FILTERED, isSensitiveCookieName, isSensitiveName } from '../privacy/sensitive-names.js';
+import type { RequestLike } from '../request-like.js';
+import { clientIpResolutionFor, resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
+import type { RequestEventData } from '../sentry-types.js';
+
+/** Headers Sentry should never see in clear, whatever their name patterns say. */
+const ALWAYS_FILTERED = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-api-key', 'set-cookie']);
+const MAX_HEADERS = 100;
+const MAX_HEADER_VALUE = 8192;
+const MAX_COOKIES = 50;
+const METHOD = /^[A-Z\-_]{3,32}$/;
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:(\d{1,5}))?$/;
+
+/** What building the Request interface needs, already compiled. */
+export interface RequestDataConfig {
+  readonly pii: boolean;
+  readonly resolution: ClientIpResolution;
+}
+
+function safeString(read: () => unknown): string | undefined {
+  try {
+    const value = read();
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The value of a header as one string (repeated lines joined), or undefined. */
+function headerText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.filter((line) => typeof line === 'string').join(', ');
+  return undefined;
+}
+
+function filterHeaders(headers: RequestLike['headers']): Record<string, string> {
+  const result: Record<string, string> = {};
+  let count = 0;
+  for (const name of Object.keys(headers)) {
+    if (count++ >= MAX_HEADERS) break;
+    if (name === '__proto__') continue;
+    const lower = name.toLowerCase();
+    const text = headerText(headers[name]);
+    if (text === undefined) continue;
+    result[name] = ALWAYS_FILTERED.has(lower) || isSensitiveName(lower) ? FILTERED : text.slice(0, MAX_HEADER_VALUE);
+  }
+  return result;
+}
+
+/**
+ * Filters the values of sensitive names in a header map another producer (the SDK, the application) already put on
+ * an event, so the event is never weaker than our own filter.
+ */
+export function filterSensitiveHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    result[name] = ALWAYS_FILTERED.has(lower) || isSensitiveName(lower) ? FILTERED : headers[name];
+  }
+  return result;
+}
+
+function parseCookies(header: string): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  let count = 0;
+  for (const part of header.split(';')) {
+    if (count >= MAX_COOKIES) break;
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (name === '' || name === '__proto__' || Object.prototype.hasOwnProperty.call(cookies, name)) continue;
+    count++;
+    cookies[name] = isSensitiveCookieName(name) ? FILTERED : part.slice(eq + 1).trim().slice(0, MAX_HEADER_VALUE);
+  }
+  return cookies;
+}
+
+/** Keeps the query string as a string, with the values of sensitive parameter names filtered. */
+export function filterQueryString(query: string): string {
+  return query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const rawName = eq === -1 ? pair : pair.slice(0, eq);
+      let name = rawName;
+      try {
+        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+      } catch {
+        // A malformed escape: judge the name as written.
+      }
+      return eq !== -1 && isSensitiveName(name) ? `${rawName}=${FILTERED}` : pair;
+    })
+    .join('&');
+}
+
+/** The first value of a trusted proxy's list header (`X-Forwarded-Proto: https, http` → `https`). */
+function firstListValue(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const comma = value.indexOf(',');
+  return (comma === -1 ? value : value.slice(0, comma)).trim();
+}
+
+/** Scheme and host as the client addressed them; forwarded values only when the peer is a trusted proxy. */
+function readOrigin(req: RequestLike, resolution: ClientIpResolution): { scheme: string; host?: string; port?: string } {
+  const headers = safeHeaders(req) ?? {};
+  let encrypted = false;
+  try {
+    encrypted = req.socket?.encrypted === true;
+  } catch {
+    encrypted = false;
+  }
+  let scheme = encrypted ? 'https' : 'http';
+  let hostHeader = headerText(headers.host) ?? headerText(headers[':authority']);
+
+  const peer = safeString(() => req.socket?.remoteAddress);
+  const parsedPeer = peer === undefined ? undefined : parseIpAddress(peer);
+  const peerText = peer === undefined ? undefined : normalizeIp(peer);
+  if (parsedPeer !== undefined && peerText !== undefined && resolution.trust(peerText, 0, parsedPeer)) {
+    const proto = firstListValue(headerText(headers['x-forwarded-proto']))?.toLowerCase();
+    if (proto === 'http' || proto === 'https') scheme = proto;
+    const forwardedHost = firstListValue(headerText(headers['x-forwarded-host']));
+    if (forwardedHost) hostHeader = forwardedHost;
+  }
+
+  const match = hostHeader === undefined ? null : HOST.exec(hostHeader.trim());
+  if (!match || (hostHeader as string).length > 255) return { scheme };
+  const host = match[1] as string;
+  const port = match[3];
+  if (port !== undefined && Number(port) > 65535) return { scheme };
+  return { scheme, host: host.toLowerCase(), port: port ?? (scheme === 'https' ? '443' : '80') };
+}
+
+/** Builds the Request interface under a compiled config. Never throws. */
+export function buildRequestData(req: RequestLike, config: RequestDataConfig, clientIp?: string): RequestEventData {
+  const data: RequestEventData = {};
+  if (req === null || typeof req !== 'object') return data;
+  try {
+    const method = safeString(() => req.method)?.toUpperCase();
+    if (method !== undefined && METHOD.test(method)) data.method = method;
+
+    const target = safeString(() => req.originalUrl) ?? safeString(() => req.url) ?? '';
+    const hash = target.indexOf('#');
+    const withoutHash = hash === -1 ? target : target.slice(0, hash);
+    const question = withoutHash.indexOf('?');
+    const path = question === -1 ? withoutHash : withoutHash.slice(0, question);
+    const query = question === -1 ? '' : withoutHash.slice(question + 1);
+    const origin = readOrigin(req, config.resolution);
+    if (path.startsWith('/')) {
+      const defaultPort = origin.scheme === 'https' ? '443' : '80';
+      const authority = origin.host === undefined ? undefined : origin.port === defaultPort ? origin.host : `${origin.host}:${origin.port}`;
+      data.url = authority === undefined ? path : `${origin.scheme}://${authority}${path}`;
+    }
+    if (query !== '') data.query_string = filterQueryString(query);
+
+    const headers = safeHeaders(req);
+    if (headers) {
+      data.headers = filterHeaders(headers);
+      const cookieHeader = headerText(headers.cookie);
+      if (config.pii && cookieHeader !== undefined) data.cookies = parseCookies(cookieHeader);
+    }
+
+    const env: Record<string, string> = {};
+    if (config.pii) {
+      const address = clientIp !== undefined ? normalizeIp(clientIp) : resolveWithConfig(req, config.resolution);
+      if (address !== undefined) env.REMOTE_ADDR = address;
+    }
+    if (origin.host !== undefined) env.SERVER_NAME = origin.host.replace(/^\[|\]$/g, '');
+    if (origin.port !== undefined) env.SERVER_PORT = origin.port;
+    if (Object.keys(env).length > 0) data.env = env;
+  } catch {
+    // Never let an odd request object break event capture: return what was built so far.
+  }
+  return data;
+}
+
+/**
+ * Builds Sentry's Request interface from a Node request: `method`, absolute `url` without the query, filtered
+ * `query_string` and `headers` (credentials always `[Filtered]`), `cookies` (PII only) and
+ * `env { REMOTE_ADDR (PII only), SERVER_NAME, SERVER_PORT }`. `REMOTE_ADDR` is `options.clientIp` when given,
+ * otherwise resolved with the same options as `resolveClientIp`. Never throws for any request.
+ *
+ * @example
+ * import { toSentryRequest } from 'sentry-request-user';
+ * const request = toSentryRequest(req, { trustProxy: 'loopback', pii: true });
+ * // request.env.REMOTE_ADDR is the trusted client address; Sentry backfills user.ip_address from it.
+ * Sentry.captureException(err, (scope) => scope.addEventProcessor((event) => ({ ...event, request })));
+ */
+export function toSentryRequest(req: RequestLike, options?: CoreOptions): RequestEventData {
+  const parsed = parseCoreOptions(options, CORE_OPTION_NAMES);
+  const clientIp = options?.clientIp;
+  return buildRequestData(
+    req,
+    { pii: parsed.pii === true, resolution: clientIpResolutionFor(options) },
+    typeof clientIp === 'string' ? clientIp : undefined,
+  );
+}
+

@@ -1,0 +1,146 @@
+import type { RequestBinder } from '../binding/request-binder.js';
+import type { SentryHandle } from './locate-sentry.js';
+import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
+
+/** What ties a request to the Sentry scope its events are captured in. */
+interface RequestEntry {
+  readonly binder: RequestBinder<unknown>;
+  readonly target: unknown;
+}
+
+/**
+ * Isolation scope → the request it belongs to. Weak, so nothing outlives the scope: when the SDK drops a request's
+ * scope the entry (and the request it references) goes with it.
+ */
+const requestByIsolationScope = new WeakMap<object, RequestEntry>();
+/** Errors that escaped a scope we forked (Koa), so a middleware outside ours can still attribute them. */
+const requestByError = new WeakMap<object, RequestEntry>();
+/** Hint → what `preprocessEvent` learnt, for the event processor that runs after the SDK's own. */
+const pendingByHint = new WeakMap<object, { entry: RequestEntry; appSetIp: unknown }>();
+/** Segment span → whether `user.ip_address` was there before the SDK's request-data hook ran. */
+const spanHadUserIp = new WeakMap<object, boolean>();
+const hookedClients = new WeakSet<object>();
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * The per-request work, kept to a scope lookup and one WeakMap write. A fresh isolation scope is forked only when the
+ * request has none of its own (the SDK's HTTP instrumentation is not active, or another request already owns it).
+ */
+export function registerRequest<R>(handle: SentryHandle, binder: RequestBinder<unknown>, target: unknown, next: () => R): R {
+  const acs = handle.acs;
+  const isolationScope = acs.getIsolationScope();
+  const existing = requestByIsolationScope.get(isolationScope);
+  if (isolationScope !== handle.carrier.defaultIsolationScope && (existing === undefined || existing.target === target)) {
+    if (existing === undefined || existing.binder !== binder) requestByIsolationScope.set(isolationScope, { binder, target });
+    return next();
+  }
+  const entry: RequestEntry = { binder, target };
+  const result = acs.withIsolationScope((forked) => {
+    requestByIsolationScope.set(forked, entry);
+    return next();
+  });
+  if (isThenable(result)) {
+    return Promise.resolve(result).then(undefined, (error: unknown) => {
+      if (error !== null && typeof error === 'object' && !requestByError.has(error)) requestByError.set(error, entry);
+      throw error;
+    }) as R;
+  }
+  return result;
+}
+
+function userIpOf(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return undefined;
+  const user = (value as { user?: unknown }).user;
+  return user !== null && typeof user === 'object' ? (user as { ip_address?: unknown }).ip_address : undefined;
+}
+
+function scopeUserIp(scope: ScopeShape | undefined): unknown {
+  try {
+    return scope?.getUser?.()?.ip_address;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The `user.ip_address` the application itself set for this event, by the SDK's own precedence: the event, then
+ * `captureContext`, then the current, isolation and global scopes.
+ */
+function applicationSetIp(event: SentryEventShape, hint: EventHintShape, current: ScopeShape | undefined, isolation: ScopeShape, global: ScopeShape | undefined): unknown {
+  const fromEvent = event.user?.ip_address;
+  if (fromEvent !== undefined) return fromEvent;
+  const context = hint.captureContext;
+  const fromContext = typeof (context as ScopeShape | undefined)?.getUser === 'function' ? scopeUserIp(context as ScopeShape) : userIpOf(context);
+  if (fromContext !== undefined) return fromContext;
+  for (const scope of [current, isolation, global]) {
+    const ip = scopeUserIp(scope);
+    if (ip !== undefined) return ip;
+  }
+  return undefined;
+}
+
+/** Installs, once per client, the hooks that do all the work when an event or span is captured. */
+export function ensureClientHooks(client: ClientShape, handle: SentryHandle): void {
+  if (hookedClients.has(client)) return;
+  hookedClients.add(client);
+  const on = typeof client.on === 'function' ? client.on.bind(client) : undefined;
+  if (on === undefined || typeof client.addEventProcessor !== 'function') return;
+
+  // Before the SDK merges scopes and runs its processors: find the request and what the app set itself.
+  on('preprocessEvent', ((event: SentryEventShape, hint: EventHintShape) => {
+    try {
+      const metadata = event.sdkProcessingMetadata;
+      const isolation = metadata?.capturedSpanIsolationScope ?? handle.acs.getIsolationScope();
+      let entry = requestByIsolationScope.get(isolation);
+      const error = hint?.originalException;
+      if (entry === undefined && error !== null && typeof error === 'object') entry = requestByError.get(error);
+      if (entry === undefined || hint === null || typeof hint !== 'object') return;
+      const current = metadata?.capturedSpanScope ?? handle.acs.getCurrentScope();
+      pendingByHint.set(hint, { entry, appSetIp: applicationSetIp(event, hint, current, isolation, handle.carrier.globalScope) });
+    } catch {
+      // Never break capture.
+    }
+  }) as (...args: never[]) => void);
+
+  // After the SDK's own processors (client processors run in order of registration, and integrations register at
+  // init), so our trusted values can replace what the SDK derived from client-settable headers.
+  const processor: EventProcessorShape = (event, hint) => {
+    const pending = hint !== null && typeof hint === 'object' ? pendingByHint.get(hint) : undefined;
+    if (pending === undefined) return event;
+    pendingByHint.delete(hint);
+    try {
+      return pending.entry.binder.fillEvent(event, pending.entry.target, pending.appSetIp, client, handle);
+    } catch {
+      return event;
+    }
+  };
+  processor.id = 'SentryRequestUser';
+  client.addEventProcessor(processor);
+
+  // @sentry/node 11 streams spans: scope users are already on the span here, so "set if missing" keeps them winning.
+  on('preprocessSpan', ((span: SpanJsonShape) => {
+    try {
+      if (span === null || typeof span !== 'object' || span.is_segment !== true) return;
+      const entry = requestByIsolationScope.get(handle.acs.getIsolationScope());
+      if (entry === undefined) return;
+      entry.binder.fillSegmentSpan(span, entry.target, client, handle);
+      spanHadUserIp.set(span, span.attributes?.['user.ip_address'] !== undefined);
+    } catch {
+      // Never break capture.
+    }
+  }) as (...args: never[]) => void);
+
+  // Runs after the SDK's request-data hook: an address it took from client-settable headers is removed.
+  on('processSegmentSpan', ((span: SpanJsonShape) => {
+    try {
+      if (span === null || typeof span !== 'object') return;
+      const hadIp = spanHadUserIp.get(span);
+      if (hadIp === false && span.attributes) delete span.attributes['user.ip_address'];
+    } catch {
+      // Never break capture.
+    }
+  }) as (...args: never[]) => void);
+}

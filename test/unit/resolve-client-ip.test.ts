@@ -1,0 +1,146 @@
+import { resolveClientIp, type CoreOptions, type RequestLike } from '../../src/index.js';
+import { MAX_FORWARDED_HOPS } from '../../src/ip/forwarded-header.js';
+
+function request(peer: string | undefined, headers: Record<string, string | string[]> = {}, extra: Partial<RequestLike> = {}): RequestLike {
+  return { headers, socket: peer === undefined ? undefined : { remoteAddress: peer }, ...extra };
+}
+
+type Case = [description: string, peer: string | undefined, headers: Record<string, string | string[]>, options: CoreOptions | undefined, expected: string | undefined];
+
+const XFF = 'x-forwarded-for';
+
+const cases: Case[] = [
+  // DESIGN.md's table, row by row.
+  ['untrusted peer ignores X-Forwarded-For', '203.0.113.9', { [XFF]: '6.6.6.6' }, undefined, '203.0.113.9'],
+  ['loopback proxy: rightmost untrusted entry wins', '127.0.0.1', { [XFF]: '6.6.6.6, 198.51.100.7' }, { trustProxy: 'loopback' }, '198.51.100.7'],
+  ['hop count 1: the entry the one proxy added', '10.0.0.2', { [XFF]: '6.6.6.6, 198.51.100.7' }, { trustProxy: 1 }, '198.51.100.7'],
+  ['bracketed IPv6 with port in X-Forwarded-For', '127.0.0.1', { [XFF]: '[2001:db8::1]:443' }, { trustProxy: 'loopback' }, '2001:db8::1'],
+  ['unknown entry stops at the trusted peer', '127.0.0.1', { [XFF]: 'unknown' }, { trustProxy: 'loopback' }, '127.0.0.1'],
+  ['IPv4-mapped peer becomes IPv4', '::ffff:203.0.113.9', {}, undefined, '203.0.113.9'],
+  ['RFC 7239 quoted IPv6 with port', '127.0.0.1', { forwarded: 'for="[2001:db8:cafe::17]:4711"' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '2001:db8:cafe::17'],
+  // Peer handling.
+  ['no socket: undefined and no header read', undefined, { [XFF]: '6.6.6.6' }, { trustProxy: 'loopback' }, undefined],
+  ['garbage peer: undefined', 'not-an-ip', { [XFF]: '6.6.6.6' }, { trustProxy: () => true }, undefined],
+  ['IPv6 peer is compressed and lower-cased', '2001:DB8:0:0:0:0:0:1', {}, undefined, '2001:db8::1'],
+  ['IPv6 peer zone id stripped', 'fe80::1%eth0', {}, undefined, 'fe80::1'],
+  ['untrusted IPv6 peer ignores headers', '2001:db8::9', { [XFF]: '1.1.1.1' }, { trustProxy: 'loopback' }, '2001:db8::9'],
+  // Trust forms.
+  ['trustProxy false trusts nothing', '127.0.0.1', { [XFF]: '198.51.100.7' }, { trustProxy: false }, '127.0.0.1'],
+  ['hop count 0 trusts nothing', '127.0.0.1', { [XFF]: '198.51.100.7' }, { trustProxy: 0 }, '127.0.0.1'],
+  ['hop count 2 skips two proxies', '10.0.0.2', { [XFF]: '6.6.6.6, 198.51.100.7, 10.0.0.1' }, { trustProxy: 2 }, '198.51.100.7'],
+  ['hop count larger than the chain gives the farthest', '10.0.0.2', { [XFF]: '198.51.100.7, 10.0.0.1' }, { trustProxy: 5 }, '198.51.100.7'],
+  ['CIDR string', '10.1.2.3', { [XFF]: '198.51.100.7' }, { trustProxy: '10.0.0.0/8' }, '198.51.100.7'],
+  ['CIDR string not matching the peer', '11.1.2.3', { [XFF]: '198.51.100.7' }, { trustProxy: '10.0.0.0/8' }, '11.1.2.3'],
+  ['comma list of preset and address', '192.0.2.10', { [XFF]: '198.51.100.7, 127.0.0.1' }, { trustProxy: 'loopback, 192.0.2.10' }, '198.51.100.7'],
+  ['array of ranges', '172.16.5.4', { [XFF]: '198.51.100.7' }, { trustProxy: ['10.0.0.0/8', '172.16.0.0/12'] }, '198.51.100.7'],
+  ['dotted netmask', '10.9.9.9', { [XFF]: '198.51.100.7' }, { trustProxy: '10.0.0.0/255.0.0.0' }, '198.51.100.7'],
+  ['uniquelocal preset covers 192.168/16', '192.168.1.1', { [XFF]: '198.51.100.7' }, { trustProxy: 'uniquelocal' }, '198.51.100.7'],
+  ['uniquelocal preset covers fc00::/7', 'fd00::1', { [XFF]: '198.51.100.7' }, { trustProxy: 'uniquelocal' }, '198.51.100.7'],
+  ['linklocal preset', '169.254.1.1', { [XFF]: '198.51.100.7' }, { trustProxy: 'linklocal' }, '198.51.100.7'],
+  ['loopback preset covers ::1', '::1', { [XFF]: '198.51.100.7' }, { trustProxy: 'loopback' }, '198.51.100.7'],
+  ['IPv6 CIDR', '2001:db8:1::5', { [XFF]: '198.51.100.7' }, { trustProxy: '2001:db8::/32' }, '198.51.100.7'],
+  ['IPv4-mapped IPv6 range matches an IPv4 peer', '10.0.0.5', { [XFF]: '198.51.100.7' }, { trustProxy: '::ffff:10.0.0.0/104' }, '198.51.100.7'],
+  ['function gets the address and hop', '10.0.0.2', { [XFF]: '6.6.6.6, 198.51.100.7' }, { trustProxy: (address, hop) => hop === 0 && address === '10.0.0.2' }, '198.51.100.7'],
+  ['throwing trust function trusts nothing', '10.0.0.2', { [XFF]: '198.51.100.7' }, { trustProxy: () => { throw new Error('x'); } }, '10.0.0.2'],
+  ['trust function returning a truthy non-boolean is not trust', '10.0.0.2', { [XFF]: '198.51.100.7' }, { trustProxy: (() => 1) as unknown as () => boolean }, '10.0.0.2'],
+  // The walk.
+  ['all hops trusted: the farthest', '127.0.0.1', { [XFF]: '10.0.0.1, 10.0.0.2' }, { trustProxy: 'loopback, uniquelocal' }, '10.0.0.1'],
+  ['garbage entry stops at the nearest trusted hop', '127.0.0.1', { [XFF]: '6.6.6.6, garbage, 10.0.0.3' }, { trustProxy: 'loopback, uniquelocal' }, '10.0.0.3'],
+  ['obfuscated entry is unusable', '127.0.0.1', { [XFF]: '_hidden' }, { trustProxy: 'loopback' }, '127.0.0.1'],
+  ['0.0.0.0 is unusable', '127.0.0.1', { [XFF]: '0.0.0.0' }, { trustProxy: 'loopback' }, '127.0.0.1'],
+  [':: is unusable', '127.0.0.1', { [XFF]: '::' }, { trustProxy: 'loopback' }, '127.0.0.1'],
+  ['bad port is unusable', '127.0.0.1', { [XFF]: '198.51.100.7:99999' }, { trustProxy: 'loopback' }, '127.0.0.1'],
+  ['IPv4 with port is stripped', '127.0.0.1', { [XFF]: '198.51.100.7:8080' }, { trustProxy: 'loopback' }, '198.51.100.7'],
+  ['leading-zero octets rejected', '127.0.0.1', { [XFF]: '010.0.0.1' }, { trustProxy: 'loopback' }, '127.0.0.1'],
+  ['hostname rejected', '127.0.0.1', { [XFF]: 'evil.example.com' }, { trustProxy: 'loopback' }, '127.0.0.1'],
+  ['empty trailing entry stops the walk', '127.0.0.1', { [XFF]: '198.51.100.7,' }, { trustProxy: 'loopback' }, '127.0.0.1'],
+  ['IPv4-mapped entry becomes IPv4', '127.0.0.1', { [XFF]: '::ffff:198.51.100.7' }, { trustProxy: 'loopback' }, '198.51.100.7'],
+  ['upper-case IPv6 entry canonicalised', '127.0.0.1', { [XFF]: '2001:DB8:0::0:1' }, { trustProxy: 'loopback' }, '2001:db8::1'],
+  ['repeated header lines are one list (array form)', '127.0.0.1', { [XFF]: ['6.6.6.6', '198.51.100.7'] }, { trustProxy: 'loopback' }, '198.51.100.7'],
+  ['whitespace around entries ignored', '127.0.0.1', { [XFF]: '  198.51.100.7  ' }, { trustProxy: 'loopback' }, '198.51.100.7'],
+  ['no header from a trusted peer: the peer', '127.0.0.1', {}, { trustProxy: 'loopback' }, '127.0.0.1'],
+  ['x-forwarded-for ignored when forwardedHeader is forwarded', '127.0.0.1', { [XFF]: '198.51.100.7' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '127.0.0.1'],
+  // RFC 7239.
+  ['Forwarded: plain IPv4', '127.0.0.1', { forwarded: 'for=198.51.100.7' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '198.51.100.7'],
+  ['Forwarded: parameter names are case-insensitive', '127.0.0.1', { forwarded: 'For=198.51.100.7;PROTO=https' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '198.51.100.7'],
+  ['Forwarded: rightmost element first', '127.0.0.1', { forwarded: 'for=6.6.6.6, for=198.51.100.7;by=10.0.0.1' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '198.51.100.7'],
+  ['Forwarded: unknown stops', '127.0.0.1', { forwarded: 'for=6.6.6.6, for=unknown' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '127.0.0.1'],
+  ['Forwarded: obfuscated node stops', '127.0.0.1', { forwarded: 'for=_gazonk' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '127.0.0.1'],
+  ['Forwarded: obfuscated port is fine', '127.0.0.1', { forwarded: 'for="198.51.100.7:_p1"' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '198.51.100.7'],
+  ['Forwarded: unquoted IPv6 is malformed', '127.0.0.1', { forwarded: 'for=[2001:db8::1]' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '127.0.0.1'],
+  ['Forwarded: unbracketed IPv6 in quotes is malformed', '127.0.0.1', { forwarded: 'for="2001:db8::1"' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '127.0.0.1'],
+  ['Forwarded: repeated parameter makes the element unusable', '127.0.0.1', { forwarded: 'for=198.51.100.7;for=6.6.6.6' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '127.0.0.1'],
+  ['Forwarded: element without for is unusable', '127.0.0.1', { forwarded: 'for=6.6.6.6, proto=https' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '127.0.0.1'],
+  ['Forwarded: unterminated quote is unusable', '127.0.0.1', { forwarded: 'for="198.51.100.7' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '127.0.0.1'],
+  ['Forwarded: comma inside quotes does not split', '127.0.0.1', { forwarded: 'for=198.51.100.7;ext="a,b"' }, { trustProxy: 'loopback', forwardedHeader: 'forwarded' }, '198.51.100.7'],
+  ['Forwarded: trusted chain to the farthest', '127.0.0.1', { forwarded: 'for=198.51.100.7, for=10.0.0.1' }, { trustProxy: 'loopback, uniquelocal', forwardedHeader: 'forwarded' }, '198.51.100.7'],
+  // Single-address vendor header.
+  ['clientIpHeader from a trusted peer', '127.0.0.1', { 'cf-connecting-ip': '198.51.100.7', [XFF]: '6.6.6.6' }, { trustProxy: 'loopback', clientIpHeader: 'CF-Connecting-IP' }, '198.51.100.7'],
+  ['clientIpHeader from an untrusted peer is ignored', '203.0.113.9', { 'cf-connecting-ip': '198.51.100.7' }, { clientIpHeader: 'cf-connecting-ip' }, '203.0.113.9'],
+  ['clientIpHeader with two addresses: the peer', '127.0.0.1', { 'x-real-ip': '198.51.100.7, 6.6.6.6' }, { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' }, '127.0.0.1'],
+  ['clientIpHeader invalid: the peer', '127.0.0.1', { 'x-real-ip': 'nope' }, { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' }, '127.0.0.1'],
+  ['clientIpHeader missing: the peer', '127.0.0.1', {}, { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' }, '127.0.0.1'],
+  ['clientIpHeader with IPv6', '127.0.0.1', { 'x-real-ip': '2001:DB8::7' }, { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' }, '2001:db8::7'],
+];
+
+describe('resolveClientIp', () => {
+  it.each(cases)('%s', (_description, peer, headers, options, expected) => {
+    expect(resolveClientIp(request(peer, headers), options)).toBe(expected);
+  });
+
+  it('believes a vendor header only when sent exactly once (rawHeaders)', () => {
+    const options: CoreOptions = { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' };
+    const once = request('127.0.0.1', { 'x-real-ip': '198.51.100.7' }, { rawHeaders: ['X-Real-IP', '198.51.100.7'] });
+    const twice = request('127.0.0.1', { 'x-real-ip': '198.51.100.7' }, { rawHeaders: ['X-Real-IP', '198.51.100.7', 'x-real-ip', '6.6.6.6'] });
+    expect(resolveClientIp(once, options)).toBe('198.51.100.7');
+    expect(resolveClientIp(twice, options)).toBe('127.0.0.1');
+  });
+
+  it('believes a vendor header only when sent exactly once (headersDistinct)', () => {
+    const options: CoreOptions = { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' };
+    const twice = request('127.0.0.1', { 'x-real-ip': '198.51.100.7' }, { headersDistinct: { 'x-real-ip': ['198.51.100.7', '6.6.6.6'] } });
+    expect(resolveClientIp(twice, options)).toBe('127.0.0.1');
+  });
+
+  it(`reads at most ${MAX_FORWARDED_HOPS} hops of a trusted chain and stops at the last one reached`, () => {
+    const chain = Array.from({ length: 100 }, (_, i) => `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+    const result = resolveClientIp(request('10.255.255.1', { [XFF]: ['198.51.100.7', ...chain].join(', ') }), { trustProxy: 'uniquelocal' });
+    const entriesFromRight = [...chain].reverse();
+    expect(result).toBe(entriesFromRight[MAX_FORWARDED_HOPS - 1]);
+  });
+
+  it('a 10,000-entry header resolves like a short one', () => {
+    const long = `${Array.from({ length: 10000 }, () => '6.6.6.6').join(', ')}, 198.51.100.7`;
+    expect(resolveClientIp(request('127.0.0.1', { [XFF]: long }), { trustProxy: 'loopback' })).toBe('198.51.100.7');
+  });
+
+  it('a 64 KiB single garbage entry is unusable', () => {
+    expect(resolveClientIp(request('127.0.0.1', { [XFF]: 'a'.repeat(65536) }), { trustProxy: 'loopback' })).toBe('127.0.0.1');
+    expect(resolveClientIp(request('127.0.0.1', { forwarded: `for="${'a'.repeat(65536)}"` }), { trustProxy: 'loopback', forwardedHeader: 'forwarded' })).toBe('127.0.0.1');
+  });
+
+  it('survives a request whose socket getter throws', () => {
+    const hostile = { headers: {}, get socket(): never { throw new Error('no'); } } as unknown as RequestLike;
+    expect(resolveClientIp(hostile, { trustProxy: 'loopback' })).toBeUndefined();
+  });
+});
+
+describe('resolveClientIp configuration errors', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['trustProxy true', { trustProxy: true }, /trust every hop.*number of proxies/],
+    ['negative hop count', { trustProxy: -1 }, /whole number of proxy hops/],
+    ['fractional hop count', { trustProxy: 1.5 }, /whole number/],
+    ['misspelt preset', { trustProxy: 'loopbak' }, /did you mean 'loopback'/],
+    ['bad CIDR prefix', { trustProxy: '10.0.0.0/33' }, /invalid prefix/],
+    ['address with a port', { trustProxy: '10.0.0.1:80' }, /not an IP address/],
+    ['non-string array entry', { trustProxy: [1] }, /must be strings/],
+    ['misspelt option', { trustproxy: 1 }, /did you mean 'trustProxy'/],
+    ['bad forwardedHeader', { forwardedHeader: 'x-forwarded' }, /must be 'x-forwarded-for' or 'forwarded'.*did you mean/],
+    ['list header as clientIpHeader', { clientIpHeader: 'X-Forwarded-For' }, /use forwardedHeader/],
+    ['invalid header name', { clientIpHeader: 'x real ip' }, /header name/],
+    ['options not an object', 'loopback', /options must be an object/],
+  ])('%s throws a TypeError that says the fix', (_name, options, message) => {
+    expect(() => resolveClientIp(request('127.0.0.1'), options as CoreOptions)).toThrow(TypeError);
+    expect(() => resolveClientIp(request('127.0.0.1'), options as CoreOptions)).toThrow(message);
+  });
+});
