@@ -1,0 +1,175 @@
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import { eventMatching, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type FixtureConfig, type RunningFixture } from './harness.js';
+
+// Real Express in its own process, the real @sentry/node SDK, real envelopes to a receiver on 127.0.0.1.
+let receiver: EnvelopeReceiver;
+const running: RunningFixture[] = [];
+
+beforeAll(async () => {
+  receiver = await startEnvelopeReceiver();
+});
+afterAll(async () => {
+  await Promise.all(running.map((fixture) => fixture.stop()));
+  await receiver.close();
+});
+
+async function app(config: FixtureConfig = {}): Promise<RunningFixture> {
+  const fixture = await startFixture('express', receiver.dsn, config);
+  running.push(fixture);
+  return fixture;
+}
+
+const SPOOF = { 'X-Forwarded-For': '6.6.6.6', 'X-Client-IP': '5.5.5.5', 'X-Real-IP': '4.4.4.4', 'CF-Connecting-IP': '3.3.3.3' };
+const token = (claims: object) => jwt.sign(claims, 'jwt-secret', { algorithm: 'HS256' });
+
+describe('Express + @sentry/node: the client address', () => {
+  it('an untrusted client cannot choose its address: REMOTE_ADDR is the peer and the SDK header guess is removed', async () => {
+    const fixture = await app({ sentry: {} });
+    await request(fixture.url).get('/boom?tag=spoof').set(SPOOF).set('Authorization', 'Bearer abc').expect(500);
+    const event = await eventMatching(receiver, 'boom');
+    expect(event.request.env).toEqual(expect.objectContaining({ REMOTE_ADDR: '127.0.0.1', SERVER_NAME: '127.0.0.1' }));
+    expect(event.user?.ip_address).toBeUndefined();
+    expect(JSON.stringify(event.user ?? {})).not.toMatch(/6\.6\.6\.6|5\.5\.5\.5|4\.4\.4\.4|3\.3\.3\.3/);
+    expect(event.request.headers.authorization).toBe('[Filtered]');
+  });
+
+  it("follows the app's trust proxy setting: the entry the trusted proxy added wins", async () => {
+    const fixture = await app({ trustProxy: 'loopback' });
+    await request(fixture.url).get('/message?tag=proxied').set('X-Forwarded-For', '6.6.6.6, 198.51.100.7').expect(200);
+    const event = await eventMatching(receiver, 'message proxied');
+    expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.7');
+  });
+
+  it('the trustProxy option overrides the app setting (RFC 7239 Forwarded)', async () => {
+    const fixture = await app({ options: { trustProxy: 'loopback', forwardedHeader: 'forwarded' } });
+    await request(fixture.url).get('/message?tag=forwarded').set('Forwarded', 'for="[2001:db8:cafe::17]:4711"').expect(200);
+    const event = await eventMatching(receiver, 'message forwarded');
+    expect(event.request.env.REMOTE_ADDR).toBe('2001:db8:cafe::17');
+  });
+
+  it('setUserIp also writes the trusted address to user.ip_address', async () => {
+    const fixture = await app({ trustProxy: 1, options: { setUserIp: true } });
+    await request(fixture.url).get('/message?tag=setuserip').set('X-Forwarded-For', '6.6.6.6, 198.51.100.8').expect(200);
+    const event = await eventMatching(receiver, 'message setuserip');
+    expect(event.user.ip_address).toBe('198.51.100.8');
+  });
+});
+
+describe('Express + @sentry/node: the user', () => {
+  it.each(['before', 'after'] as const)('passport session user, middleware registered %s auth', async (middleware) => {
+    const fixture = await app({ middleware });
+    const agent = request.agent(fixture.url);
+    await agent.post('/login').type('form').send({ username: 'ada', password: 'lovelace' }).expect(200);
+    await agent.get(`/me/boom`).set('X-Test-Tag', middleware).expect(500);
+    const event = await eventMatching(receiver, 'signed-in boom');
+    receiver.items.length = 0;
+    expect(event.user).toEqual({ id: '7', username: 'ada', email: 'ada@example.test', name: 'Ada Lovelace' });
+    expect(JSON.stringify(event)).not.toContain('never-sent');
+    expect(event.request.cookies['connect.sid']).toBe('[Filtered]');
+  });
+
+  it('express-jwt payload (req.auth) becomes the user', async () => {
+    const fixture = await app();
+    await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'jwt-user-1', email: 'j@example.test', preferred_username: 'jay' })}`).expect(500);
+    const event = await eventMatching(receiver, 'jwt boom');
+    expect(event.user).toEqual({ id: 'jwt-user-1', username: 'jay', email: 'j@example.test' });
+  });
+
+  it('a custom async getUser and mapUser', async () => {
+    const fixture = await app({ getUser: 'headerAsync', mapUser: 'tenant' });
+    await request(fixture.url).get('/message?tag=mapped').set('X-Test-User', 'm1').expect(200);
+    const event = await eventMatching(receiver, 'message mapped');
+    expect(event.user).toEqual({ id: 'tenant-m1', email: 'm1@example.test', plan: 'gold' });
+  });
+
+  it("the application's own Sentry.setUser wins, ip_address included", async () => {
+    const fixture = await app({ trustProxy: 'loopback' });
+    await request(fixture.url).get('/set-user').set('X-Forwarded-For', '198.51.100.7').expect(500);
+    const event = await eventMatching(receiver, 'with app user');
+    expect(event.user.id).toBe('app-set');
+    expect(event.user.ip_address).toBe('192.0.2.55');
+    expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.7');
+  });
+});
+
+describe('Express + @sentry/node: PII', () => {
+  it('dataCollection.userInfo false: only the id and no REMOTE_ADDR (cookies stay the SDK\'s own business, filtered)', async () => {
+    const fixture = await app({ sentry: { dataCollection: { userInfo: false } } });
+    const agent = request.agent(fixture.url);
+    await agent.post('/login').type('form').send({ username: 'ada', password: 'lovelace' }).expect(200);
+    await agent.get('/me/boom').expect(500);
+    const event = await eventMatching(receiver, 'signed-in boom');
+    receiver.items.length = 0;
+    expect(event.user).toEqual({ id: '7' });
+    expect(event.request.env?.REMOTE_ADDR).toBeUndefined();
+    // dataCollection.cookies is a separate SDK switch; whatever it sent, the session cookie's value is filtered.
+    expect(event.request.cookies?.['connect.sid'] ?? '[Filtered]').toBe('[Filtered]');
+  });
+
+  it('pii: true in the options overrides the client setting', async () => {
+    const fixture = await app({ sentry: { dataCollection: { userInfo: false } }, options: { pii: true } });
+    await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'p1', email: 'p1@example.test' })}`).expect(500);
+    const event = await eventMatching(receiver, 'jwt boom');
+    receiver.items.length = 0;
+    expect(event.user).toEqual({ id: 'p1', email: 'p1@example.test' });
+    expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
+  });
+});
+
+describe('Express + @sentry/node: tracing', () => {
+  it('the streamed segment span carries the user and the trusted address, not the spoofed one', async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
+    await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'traced' })}`).set('X-Forwarded-For', '6.6.6.6, 198.51.100.9').expect(500);
+    await receiver.waitFor(() => receiver.spans().some((span) => span.is_segment && span.attributes?.['user.id']?.value === 'traced'));
+    const segment = receiver.spans().find((span) => span.is_segment && span.attributes?.['user.id']?.value === 'traced');
+    expect(segment.attributes['user.ip_address'].value).toBe('198.51.100.9');
+    expect(segment.attributes['client.address'].value).toBe('198.51.100.9');
+  });
+});
+
+describe('Express + @sentry/node: faults never hurt the app', () => {
+  it.each(['throws', 'rejects'] as const)('getUser that %s: the response goes out, the event too, without the user', async (getUser) => {
+    const fixture = await app({ getUser });
+    await request(fixture.url).get(`/message?tag=getuser-${getUser}`).expect(200, 'sent');
+    const event = await eventMatching(receiver, `message getuser-${getUser}`);
+    expect(event.user).toBeUndefined();
+    expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
+  });
+
+  it('getUser that never settles: the response is immediate, the event goes out after the bound', async () => {
+    const fixture = await app({ getUser: 'hangs' });
+    const started = Date.now();
+    await request(fixture.url).get('/message?tag=hangs').expect(200);
+    expect(Date.now() - started).toBeLessThan(1500);
+    const event = await eventMatching(receiver, 'message hangs', 10000);
+    expect(event.user).toBeUndefined();
+  });
+
+  it('an odd principal (throwing getter, huge strings, prototype keys) is mapped safely', async () => {
+    const fixture = await app({ getUser: 'odd' });
+    await request(fixture.url).get('/message?tag=odd').expect(200);
+    const event = await eventMatching(receiver, 'message odd');
+    expect(event.user).toEqual({ username: 'x'.repeat(128) });
+  });
+
+  it('without Sentry.init the middleware passes requests through', async () => {
+    const fixture = await app({ noSentry: true });
+    await request(fixture.url).get('/ok').expect(200, 'ok');
+    await request(fixture.url).get('/boom').expect(500);
+  });
+
+  it('Sentry.init after the framework import still isolates and fills events', async () => {
+    const fixture = await app({ initAfterFramework: true, getUser: 'headerAsync' });
+    await request(fixture.url).get('/message?tag=late-init').set('X-Test-User', 'late').expect(200);
+    const event = await eventMatching(receiver, 'message late-init');
+    expect(event.user.id).toBe('late');
+  });
+
+  it('without setupExpressErrorHandler, captured messages still carry the user', async () => {
+    const fixture = await app({ errorHandler: false, getUser: 'headerAsync' });
+    await request(fixture.url).get('/message?tag=no-handler').set('X-Test-User', 'nh').expect(200);
+    const event = await eventMatching(receiver, 'message no-handler');
+    expect(event.user.id).toBe('nh');
+  });
+});

@@ -1,0 +1,93 @@
+import fc from 'fast-check';
+import requestIp from 'request-ip';
+import { normalizeIp, resolveClientIp, toSentryRequest, toSentryUser, type CoreOptions, type RequestLike } from '../../src/index.js';
+
+const ipv4 = fc.ipV4();
+const ipv6 = fc.ipV6();
+const anyIp = fc.oneof(ipv4, ipv6);
+/** Header values a client can send: addresses, lists, garbage, Forwarded syntax, long strings. */
+const headerValue = fc.oneof(
+  anyIp,
+  fc.array(fc.oneof(anyIp, fc.constantFrom('unknown', '_obf', '0.0.0.0', '::', '[::1]:80', '')), { maxLength: 12 }).map((list) => list.join(', ')),
+  fc.string({ maxLength: 200 }),
+  fc.array(anyIp, { maxLength: 5 }).map((list) => list.map((ip) => `for="${ip.includes(':') ? `[${ip}]` : ip}"`).join(', ')),
+);
+const SPOOFABLE = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-client-ip', 'cf-connecting-ip', 'true-client-ip', 'x-cluster-client-ip', 'fastly-client-ip'];
+const headers = fc.dictionary(fc.constantFrom(...SPOOFABLE), fc.oneof(headerValue, fc.array(headerValue, { maxLength: 3 })));
+const trustConfig: fc.Arbitrary<CoreOptions> = fc.record(
+  {
+    trustProxy: fc.oneof(fc.constant(false as const), fc.nat(4), fc.constantFrom('loopback', 'uniquelocal', 'loopback, uniquelocal', '10.0.0.0/8')),
+    forwardedHeader: fc.constantFrom('x-forwarded-for' as const, 'forwarded' as const),
+    clientIpHeader: fc.constantFrom('x-real-ip', 'cf-connecting-ip'),
+  },
+  { requiredKeys: [] },
+);
+
+/** A peer no trust configuration below covers. */
+const untrustedPeer = fc.oneof(
+  fc.tuple(fc.integer({ min: 11, max: 126 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 })).map((parts) => parts.join('.')),
+  fc.constant('2001:db8::42'),
+);
+
+describe('resolveClientIp properties', () => {
+  it('a client from an untrusted peer never chooses its address, whatever it sends', () => {
+    fc.assert(
+      fc.property(untrustedPeer, headers, trustConfig, (peer, sent, options) => {
+        const opts = { ...options, trustProxy: typeof options.trustProxy === 'number' ? 0 : options.trustProxy };
+        const result = resolveClientIp({ headers: sent, socket: { remoteAddress: peer } }, opts);
+        return result === resolveClientIp({ headers: {}, socket: { remoteAddress: peer } });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('the result is always the peer, an address from the header, or undefined', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyIp, fc.constant('127.0.0.1')), headers, trustConfig, (peer, sent, options) => {
+        const result = resolveClientIp({ headers: sent, socket: { remoteAddress: peer } }, options);
+        if (result === undefined) return true;
+        // Every token of the input that is an address, canonicalised: the result must be one of them.
+        const tokens = `${peer} ${Object.values(sent).flat().join(' ')}`.split(/[\s,;"=]+/);
+        return tokens.some((token) => normalizeIp(token) === result);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('request-ip, by contrast, lets the same untrusted client choose (why the default ignores its header order)', () => {
+    const req = { headers: { 'x-client-ip': '6.6.6.6' }, socket: { remoteAddress: '203.0.113.9' } };
+    expect(requestIp.getClientIp(req as never)).toBe('6.6.6.6');
+    expect(resolveClientIp(req)).toBe('203.0.113.9');
+  });
+});
+
+describe('no input makes a core function throw', () => {
+  const anything = fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true, withDate: true, withNullPrototype: true, withObjectString: true, withBoxedValues: true, withSparseArray: true });
+
+  it('resolveClientIp and toSentryRequest accept any request-shaped value', () => {
+    fc.assert(
+      fc.property(anything, anything, fc.oneof(anything, anyIp), (headerBag, url, peer) => {
+        const req = { headers: headerBag, url, method: url, socket: { remoteAddress: peer } } as unknown as RequestLike;
+        resolveClientIp(req, { trustProxy: 'loopback' });
+        toSentryRequest(req, { pii: true, trustProxy: 1 });
+        return true;
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('toSentryUser accepts any principal and keeps Relay limits', () => {
+    fc.assert(
+      fc.property(anything, (principal) => {
+        const user = toSentryUser(principal, { pii: true, extraKeys: ['plan', 'roles'] });
+        if (user === undefined) return true;
+        return (
+          (user.id === undefined || user.id.length <= 128) &&
+          (user.username === undefined || user.username.length <= 128) &&
+          (user.email === undefined || user.email.length <= 75)
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
