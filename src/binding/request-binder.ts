@@ -3,6 +3,7 @@ import { trustNothing } from '../ip/trust.js';
 import type { ParsedOptions } from '../options/parse-options.js';
 import { buildRequestData, filterSensitiveHeaders } from '../request/to-sentry-request.js';
 import { resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
+import type { RequestLike } from '../request-like.js';
 import type { User } from '../sentry-types.js';
 import { ensureClientHooks, registerRequest } from '../sentry/client-hooks.js';
 import { clientAllowsPii, currentClient, debugWarn, locateSentry, type SentryHandle } from '../sentry/locate-sentry.js';
@@ -52,6 +53,19 @@ function describeError(error: unknown): string {
     return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   } catch {
     return 'unprintable error';
+  }
+}
+
+/**
+ * Node forgets a socket's peer address once the connection closes, unless it was read before (then it is cached on
+ * the socket). The SDK's HTTP instrumentation reads it for every request; where that instrumentation is not active
+ * we read it once, so an event processed after the client hung up still has its address.
+ */
+function rememberPeer(req: RequestLike): void {
+  try {
+    void req.socket?.remoteAddress;
+  } catch {
+    // A request without a readable socket simply has no peer.
   }
 }
 
@@ -205,7 +219,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
         ensureClientHooks(client, handle);
         hookedClient = client;
       }
-      return registerRequest(handle, this as RequestBinder<unknown>, target, next);
+      return registerRequest(handle, this as RequestBinder<unknown>, target, next, () => rememberPeer(framework.request(target)));
     },
 
     fillEvent(event, target, appSetIp, client, sentry) {

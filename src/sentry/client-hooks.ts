@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestBinder } from '../binding/request-binder.js';
 import type { SentryHandle } from './locate-sentry.js';
 import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
@@ -13,6 +14,12 @@ interface RequestEntry {
  * scope the entry (and the request it references) goes with it.
  */
 const requestByIsolationScope = new WeakMap<object, RequestEntry>();
+/**
+ * The request, for the rest of a request whose scope we forked. Needed because instrumented frameworks bind `next` to
+ * the OpenTelemetry context active when a layer was entered (OTel's Express instrumentation does), which undoes our
+ * fork for later middleware; our own storage is not touched by that binding. Only used on the fork path.
+ */
+const requestStorage = new AsyncLocalStorage<RequestEntry>();
 /** Errors that escaped a scope we forked (Koa), so a middleware outside ours can still attribute them. */
 const requestByError = new WeakMap<object, RequestEntry>();
 /** Hint → what `preprocessEvent` learnt, for the event processor that runs after the SDK's own. */
@@ -29,7 +36,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * The per-request work, kept to a scope lookup and one WeakMap write. A fresh isolation scope is forked only when the
  * request has none of its own (the SDK's HTTP instrumentation is not active, or another request already owns it).
  */
-export function registerRequest<R>(handle: SentryHandle, binder: RequestBinder<unknown>, target: unknown, next: () => R): R {
+export function registerRequest<R>(
+  handle: SentryHandle,
+  binder: RequestBinder<unknown>,
+  target: unknown,
+  next: () => R,
+  beforeFork: () => void,
+): R {
   const acs = handle.acs;
   const isolationScope = acs.getIsolationScope();
   const existing = requestByIsolationScope.get(isolationScope);
@@ -37,10 +50,11 @@ export function registerRequest<R>(handle: SentryHandle, binder: RequestBinder<u
     if (existing === undefined || existing.binder !== binder) requestByIsolationScope.set(isolationScope, { binder, target });
     return next();
   }
+  beforeFork();
   const entry: RequestEntry = { binder, target };
   const result = acs.withIsolationScope((forked) => {
     requestByIsolationScope.set(forked, entry);
-    return next();
+    return requestStorage.run(entry, next);
   });
   if (isThenable(result)) {
     return Promise.resolve(result).then(undefined, (error: unknown) => {
@@ -96,6 +110,9 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
       const isolation = metadata?.capturedSpanIsolationScope ?? handle.acs.getIsolationScope();
       let entry = requestByIsolationScope.get(isolation);
       const error = hint?.originalException;
+      // Transactions are flushed later, from wherever; only an event captured in the request's own async context
+      // may use the storage.
+      if (entry === undefined && event.type === undefined) entry = requestStorage.getStore();
       if (entry === undefined && error !== null && typeof error === 'object') entry = requestByError.get(error);
       if (entry === undefined || hint === null || typeof hint !== 'object') return;
       const current = metadata?.capturedSpanScope ?? handle.acs.getCurrentScope();
