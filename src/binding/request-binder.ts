@@ -1,7 +1,7 @@
 import { normalizeIp } from '../ip/parse-ip.js';
 import { trustNothing } from '../ip/trust.js';
 import type { ParsedOptions } from '../options/parse-options.js';
-import { buildRequestData, filterSensitiveHeaders } from '../request/to-sentry-request.js';
+import { buildRequestData, filterSensitiveCookies, filterSensitiveHeaders } from '../request/to-sentry-request.js';
 import { resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
 import type { User } from '../sentry-types.js';
@@ -22,7 +22,7 @@ export interface RequestBinder<Target> {
   /** The per-request work: tie this request to its Sentry isolation scope (forking one if needed), then `next()`. */
   enter<R>(target: Target, next: () => R): R;
   /** Event time: fill an error, message or transaction event. May return a promise when `getUser` is async. */
-  fillEvent(event: SentryEventShape, target: Target, appSetIp: unknown, client: ClientShape, handle: SentryHandle): SentryEventShape | PromiseLike<SentryEventShape>;
+  fillEvent(event: SentryEventShape, target: Target, appSetUser: Readonly<Record<string, unknown>>, client: ClientShape, handle: SentryHandle): SentryEventShape | PromiseLike<SentryEventShape>;
   /** Event time: fill a streamed segment span's `user.*` attributes (@sentry/node 11). */
   fillSegmentSpan(span: SpanJsonShape, target: Target, client: ClientShape, handle: SentryHandle): void;
 }
@@ -163,7 +163,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
     return options.pii ?? clientAllowsPii(client);
   }
 
-  function applyToEvent(event: SentryEventShape, target: Target, principal: unknown, appSetIp: unknown, client: ClientShape): SentryEventShape {
+  function applyToEvent(event: SentryEventShape, target: Target, principal: unknown, appSetUser: Readonly<Record<string, unknown>>, client: ClientShape): SentryEventShape {
     try {
       const pii = piiFor(client);
       const req = framework.request(target);
@@ -171,12 +171,11 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
       const clientIp = resolveWithConfig(req, resolution);
       const user = toUser(principal, target, pii);
 
-      const eventUser: Record<string, unknown> = event.user ? { ...event.user } : {};
-      // What the application set wins, even where the SDK's request data overwrote it; anything else in ip_address
-      // (the SDK's guess from client-settable headers, or "{{auto}}", which a server must never send) gives way to
-      // the trusted resolution in REMOTE_ADDR.
-      if (typeof appSetIp === 'string' && appSetIp !== '{{auto}}') eventUser.ip_address = appSetIp;
-      else delete eventUser.ip_address;
+      // What the application set wins. Whatever else the SDK's request data put in event.user (v8 copied req.user
+      // unmapped and regardless of PII; v9+ add an IP taken from client-settable headers) gives way to ours, and
+      // "{{auto}}", which a server must never send, is dropped so Relay backfills from REMOTE_ADDR.
+      const eventUser: Record<string, unknown> = { ...appSetUser };
+      if (eventUser.ip_address === '{{auto}}' || eventUser.ip_address === undefined) delete eventUser.ip_address;
       if (user) {
         for (const key of Object.keys(user)) {
           if (eventUser[key] === undefined) eventUser[key] = user[key];
@@ -193,6 +192,9 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
       }
       if (request.headers !== null && typeof request.headers === 'object') {
         request.headers = filterSensitiveHeaders(request.headers as Record<string, unknown>);
+      }
+      if (request.cookies !== null && typeof request.cookies === 'object') {
+        request.cookies = filterSensitiveCookies(request.cookies as Record<string, unknown>);
       }
       const env = request.env !== null && typeof request.env === 'object' ? (request.env as Record<string, unknown>) : {};
       request.env = { ...built.env, ...env };
@@ -222,12 +224,12 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
       return registerRequest(handle, this as RequestBinder<unknown>, target, next, () => rememberPeer(framework.request(target)));
     },
 
-    fillEvent(event, target, appSetIp, client, sentry) {
+    fillEvent(event, target, appSetUser, client, sentry) {
       const principal = readPrincipal(target, sentry);
       if (isThenable(principal)) {
-        return Promise.resolve(principal).then((resolved) => applyToEvent(event, target, resolved, appSetIp, client));
+        return Promise.resolve(principal).then((resolved) => applyToEvent(event, target, resolved, appSetUser, client));
       }
-      return applyToEvent(event, target, principal, appSetIp, client);
+      return applyToEvent(event, target, principal, appSetUser, client);
     },
 
     fillSegmentSpan(span, target, client, sentry) {

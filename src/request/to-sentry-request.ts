@@ -64,6 +64,13 @@ export function filterSensitiveHeaders(headers: Record<string, unknown>): Record
   return result;
 }
 
+/** Filters sensitive cookie values in a cookie map another producer already put on an event (SDK 8 sends them raw). */
+export function filterSensitiveCookies(cookies: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const name of Object.keys(cookies)) result[name] = isSensitiveCookieName(name) ? FILTERED : cookies[name];
+  return result;
+}
+
 function parseCookies(header: string): Record<string, string> {
   const cookies: Record<string, string> = {};
   let count = 0;

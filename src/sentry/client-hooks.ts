@@ -23,7 +23,7 @@ const requestStorage = new AsyncLocalStorage<RequestEntry>();
 /** Errors that escaped a scope we forked (Koa), so a middleware outside ours can still attribute them. */
 const requestByError = new WeakMap<object, RequestEntry>();
 /** Hint → what `preprocessEvent` learnt, for the event processor that runs after the SDK's own. */
-const pendingByHint = new WeakMap<object, { entry: RequestEntry; appSetIp: unknown }>();
+const pendingByHint = new WeakMap<object, { entry: RequestEntry; appSetUser: Record<string, unknown> }>();
 /** Segment span → whether `user.ip_address` was there before the SDK's request-data hook ran. */
 const spanHadUserIp = new WeakMap<object, boolean>();
 const hookedClients = new WeakSet<object>();
@@ -65,35 +65,35 @@ export function registerRequest<R>(
   return result;
 }
 
-function userIpOf(value: unknown): unknown {
+function userOf(value: unknown): Record<string, unknown> | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const user = (value as { user?: unknown }).user;
-  return user !== null && typeof user === 'object' ? (user as { ip_address?: unknown }).ip_address : undefined;
+  return user !== null && typeof user === 'object' ? (user as Record<string, unknown>) : undefined;
 }
 
-function scopeUserIp(scope: ScopeShape | undefined): unknown {
+function scopeUser(scope: ScopeShape | undefined): Record<string, unknown> | undefined {
   try {
-    return scope?.getUser?.()?.ip_address;
+    return scope?.getUser?.();
   } catch {
     return undefined;
   }
 }
 
 /**
- * The `user.ip_address` the application itself set for this event, by the SDK's own precedence: the event, then
- * `captureContext`, then the current, isolation and global scopes.
+ * The user the application itself set for this event, merged by the SDK's own precedence: global, isolation and
+ * current scope, then `captureContext`, then the event. Read before the SDK's processors run, so nothing an
+ * integration derives later (v8 copied `req.user`, v9+ add an IP from client-settable headers) counts as the app's.
  */
-function applicationSetIp(event: SentryEventShape, hint: EventHintShape, current: ScopeShape | undefined, isolation: ScopeShape, global: ScopeShape | undefined): unknown {
-  const fromEvent = event.user?.ip_address;
-  if (fromEvent !== undefined) return fromEvent;
+function applicationSetUser(
+  event: SentryEventShape,
+  hint: EventHintShape,
+  current: ScopeShape | undefined,
+  isolation: ScopeShape,
+  global: ScopeShape | undefined,
+): Record<string, unknown> {
   const context = hint.captureContext;
-  const fromContext = typeof (context as ScopeShape | undefined)?.getUser === 'function' ? scopeUserIp(context as ScopeShape) : userIpOf(context);
-  if (fromContext !== undefined) return fromContext;
-  for (const scope of [current, isolation, global]) {
-    const ip = scopeUserIp(scope);
-    if (ip !== undefined) return ip;
-  }
-  return undefined;
+  const contextUser = typeof (context as ScopeShape | undefined)?.getUser === 'function' ? scopeUser(context as ScopeShape) : userOf(context);
+  return { ...scopeUser(global), ...scopeUser(isolation), ...scopeUser(current), ...contextUser, ...event.user };
 }
 
 /** Installs, once per client, the hooks that do all the work when an event or span is captured. */
@@ -116,7 +116,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
       if (entry === undefined && error !== null && typeof error === 'object') entry = requestByError.get(error);
       if (entry === undefined || hint === null || typeof hint !== 'object') return;
       const current = metadata?.capturedSpanScope ?? handle.acs.getCurrentScope();
-      pendingByHint.set(hint, { entry, appSetIp: applicationSetIp(event, hint, current, isolation, handle.carrier.globalScope) });
+      pendingByHint.set(hint, { entry, appSetUser: applicationSetUser(event, hint, current, isolation, handle.carrier.globalScope) });
     } catch {
       // Never break capture.
     }
@@ -129,7 +129,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     if (pending === undefined) return event;
     pendingByHint.delete(hint);
     try {
-      return pending.entry.binder.fillEvent(event, pending.entry.target, pending.appSetIp, client, handle);
+      return pending.entry.binder.fillEvent(event, pending.entry.target, pending.appSetUser, client, handle);
     } catch {
       return event;
     }

@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { eventMatching, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type FixtureConfig, type RunningFixture } from './harness.js';
+import { eventMatching, piiOptions, SENTRY_MAJOR, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type FixtureConfig, type RunningFixture } from './harness.js';
 
 // Real Express in its own process, the real @sentry/node SDK, real envelopes to a receiver on 127.0.0.1.
 let receiver: EnvelopeReceiver;
@@ -95,7 +95,7 @@ describe('Express + @sentry/node: the user', () => {
 
 describe('Express + @sentry/node: PII', () => {
   it('dataCollection.userInfo false: only the id and no REMOTE_ADDR (cookies stay the SDK\'s own business, filtered)', async () => {
-    const fixture = await app({ sentry: { dataCollection: { userInfo: false } } });
+    const fixture = await app({ sentry: piiOptions(false) });
     const agent = request.agent(fixture.url);
     await agent.post('/login').type('form').send({ username: 'ada', password: 'lovelace' }).expect(200);
     await agent.get('/me/boom').expect(500);
@@ -108,7 +108,7 @@ describe('Express + @sentry/node: PII', () => {
   });
 
   it('pii: true in the options overrides the client setting', async () => {
-    const fixture = await app({ sentry: { dataCollection: { userInfo: false } }, options: { pii: true } });
+    const fixture = await app({ sentry: piiOptions(false), options: { pii: true } });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'p1', email: 'p1@example.test' })}`).expect(500);
     const event = await eventMatching(receiver, 'jwt boom');
     receiver.items.length = 0;
@@ -118,13 +118,26 @@ describe('Express + @sentry/node: PII', () => {
 });
 
 describe('Express + @sentry/node: tracing', () => {
-  it('the streamed segment span carries the user and the trusted address, not the spoofed one', async () => {
+  const traced = SENTRY_MAJOR >= 11 ? it : it.skip;
+  const transactions = SENTRY_MAJOR >= 11 ? it.skip : it;
+
+  traced('@sentry/node 11: the streamed segment span carries the user and the trusted address, not the spoofed one', async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'traced' })}`).set('X-Forwarded-For', '6.6.6.6, 198.51.100.9').expect(500);
     await receiver.waitFor(() => receiver.spans().some((span) => span.is_segment && span.attributes?.['user.id']?.value === 'traced'));
     const segment = receiver.spans().find((span) => span.is_segment && span.attributes?.['user.id']?.value === 'traced');
     expect(segment.attributes['user.ip_address'].value).toBe('198.51.100.9');
     expect(segment.attributes['client.address'].value).toBe('198.51.100.9');
+  });
+
+  transactions('@sentry/node 8–10: the transaction event carries the user and the trusted address', async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
+    await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'traced' })}`).set('X-Forwarded-For', '6.6.6.6, 198.51.100.9').expect(500);
+    const transaction = await receiver
+      .waitFor(() => receiver.events().some((event) => event.type === 'transaction' && event.user?.id === 'traced'))
+      .then(() => receiver.events().find((event) => event.type === 'transaction' && event.user?.id === 'traced'));
+    expect(transaction.request.env.REMOTE_ADDR).toBe('198.51.100.9');
+    expect(transaction.user.ip_address).toBeUndefined();
   });
 });
 

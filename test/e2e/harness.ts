@@ -4,7 +4,23 @@ import { startEnvelopeReceiver, type EnvelopeReceiver } from '../../support/enve
 
 export { startEnvelopeReceiver, type EnvelopeReceiver };
 
-const ROOT = path.resolve(__dirname, '../..');
+import { readFileSync } from 'node:fs';
+
+/**
+ * Where the fixture apps and their node_modules live: the repository, or a compatibility cell made by
+ * `npm run test:compat` with other majors of @sentry/node, Express and Koa installed.
+ */
+const ROOT = process.env.SRU_FIXTURE_ROOT ? path.resolve(process.env.SRU_FIXTURE_ROOT) : path.resolve(__dirname, '../..');
+
+/** The @sentry/node major the fixtures run with. */
+export const SENTRY_MAJOR = Number(
+  (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/@sentry/node/package.json'), 'utf8')) as { version: string }).version.split('.')[0],
+);
+
+/** Sentry init options that turn the client's PII setting on or off, in the vocabulary of the major under test. */
+export function piiOptions(on: boolean): Record<string, unknown> {
+  return SENTRY_MAJOR >= 11 ? { dataCollection: { userInfo: on } } : { sendDefaultPii: on };
+}
 
 export interface FixtureConfig {
   sentry?: Record<string, unknown>;
@@ -34,7 +50,7 @@ export interface RunningFixture {
 export function startFixture(framework: 'express' | 'koa', dsn: string, config: FixtureConfig = {}): Promise<RunningFixture> {
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, `test/fixtures/${framework}-app.cjs`)], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', SRU_FIXTURE: JSON.stringify({ dsn, ...config }) },
+    env: { ...process.env, NODE_ENV: 'test', SRU_FIXTURE: JSON.stringify({ dsn, ...config, sentry: { ...piiOptions(true), ...config.sentry } }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -71,7 +87,7 @@ export function startFixture(framework: 'express' | 'koa', dsn: string, config: 
 }
 
 /** Waits for an error/message event whose exception value or message contains `text`. */
-export async function eventMatching(receiver: EnvelopeReceiver, text: string, timeoutMs = 10000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function eventMatching(receiver: EnvelopeReceiver, text: string, timeoutMs = 10000): Promise<any> {  
   const find = () => receiver.events().find((event) => describeEvent(event).includes(text));
   await receiver.waitFor(() => find() !== undefined, timeoutMs);
   return find();

@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { eventMatching, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type FixtureConfig, type RunningFixture } from './harness.js';
+import { eventMatching, piiOptions, SENTRY_MAJOR, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type FixtureConfig, type RunningFixture } from './harness.js';
 
 // Real Koa in its own process, registered as Sentry's guide says: setupKoaErrorHandler first, then sentryUser().
 let receiver: EnvelopeReceiver;
@@ -85,7 +85,7 @@ describe('Koa + @sentry/node', () => {
   });
 
   it('PII off: only the id', async () => {
-    const fixture = await app({ sentry: { dataCollection: { userInfo: false } }, getUser: 'headerAsync' });
+    const fixture = await app({ sentry: piiOptions(false), getUser: 'headerAsync' });
     await request(fixture.url).get('/message?tag=koa-nopii').set('X-Test-User', 'np').expect(200);
     const event = await eventMatching(receiver, 'message koa-nopii');
     expect(event.user).toEqual({ id: 'np' });
