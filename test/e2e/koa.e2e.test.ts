@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { eventMatching, piiOptions, SENTRY_MAJOR, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type FixtureConfig, type RunningFixture } from './harness.js';
+import { eventMatching, piiOptions, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type FixtureConfig, type RunningFixture } from './harness.js';
 
 // Real Koa in its own process, registered as Sentry's guide says: setupKoaErrorHandler first, then sentryUser().
 let receiver: EnvelopeReceiver;
