@@ -45,7 +45,7 @@ function parseEnvelope(body) {
  *   waitFor: (predicate: (items: object[]) => boolean, timeoutMs?: number) => Promise<object[]>,
  *   setMode: (mode: string) => void, close: () => Promise<void>}>}
  */
-async function startEnvelopeReceiver({ port = 0, host = '127.0.0.1', log } = {}) {
+async function startEnvelopeReceiver({ port = 0, host = '127.0.0.1', log, onEnvelope } = {}) {
   const items = [];
   const waiters = new Set();
   let mode = 'ok';
@@ -56,6 +56,7 @@ async function startEnvelopeReceiver({ port = 0, host = '127.0.0.1', log } = {})
       let body = Buffer.concat(chunks);
       try {
         if (req.headers['content-encoding'] === 'gzip') body = zlib.gunzipSync(body);
+        if (onEnvelope) onEnvelope(body);
         if (mode === 'ok' && /\/envelope\/?/.test(req.url || '')) {
           const envelope = parseEnvelope(body);
           for (const item of envelope.items) {

@@ -15,5 +15,11 @@ export interface EnvelopeReceiver {
   waitFor(predicate: (items: ReceivedItem[]) => boolean, timeoutMs?: number): Promise<ReceivedItem[]>;
   close(): Promise<void>;
 }
-export function startEnvelopeReceiver(options?: { port?: number; host?: string; log?: (item: ReceivedItem) => void }): Promise<EnvelopeReceiver>;
+export function startEnvelopeReceiver(options?: {
+  port?: number;
+  host?: string;
+  log?: (item: ReceivedItem) => void;
+  /** Every raw (decompressed) envelope body, e.g. to forward it. */
+  onEnvelope?: (body: Buffer) => void;
+}): Promise<EnvelopeReceiver>;
 export function parseEnvelope(body: Buffer): { header: Record<string, unknown>; items: ReceivedItem[] };
