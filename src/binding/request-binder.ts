@@ -5,9 +5,9 @@ import { buildRequestData, filterSensitiveCookies, filterSensitiveHeaders } from
 import { resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
 import type { User } from '../sentry-types.js';
-import { ensureClientHooks, registerRequest } from '../sentry/client-hooks.js';
-import { clientAllowsPii, currentClient, debugWarn, locateSentry, type SentryHandle } from '../sentry/locate-sentry.js';
-import type { ClientShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
+import { claimIsolationScope, ensureClientHooks, runInForkedScope } from '../sentry/client-hooks.js';
+import { clientAllowsPii, clientOfScope, currentClient, debugWarn, locateSentry, type SentryHandle } from '../sentry/locate-sentry.js';
+import type { ClientShape, ScopeShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
 import { mapPrincipal, sanitizeUser } from '../user/to-sentry-user.js';
 import type { FrameworkAccess } from './framework.js';
 
@@ -187,15 +187,16 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
 
       const built = buildRequestData(req, { pii, resolution }, clientIp);
       const request: Record<string, unknown> = event.request ? { ...event.request } : {};
-      for (const key of ['method', 'url', 'query_string', 'headers', 'cookies'] as const) {
+      for (const key of ['method', 'url', 'query_string'] as const) {
         if (request[key] === undefined && built[key] !== undefined) request[key] = built[key];
       }
-      if (request.headers !== null && typeof request.headers === 'object') {
-        request.headers = filterSensitiveHeaders(request.headers as Record<string, unknown>);
-      }
-      if (request.cookies !== null && typeof request.cookies === 'object') {
-        request.cookies = filterSensitiveCookies(request.cookies as Record<string, unknown>);
-      }
+      // Headers and cookies someone else put on the event (the SDK, the app) get our filter too; ours already have it.
+      if (request.headers === undefined) request.headers = built.headers;
+      else if (request.headers !== null && typeof request.headers === 'object') request.headers = filterSensitiveHeaders(request.headers as Record<string, unknown>);
+      if (request.cookies === undefined) request.cookies = built.cookies;
+      else if (request.cookies !== null && typeof request.cookies === 'object') request.cookies = filterSensitiveCookies(request.cookies as Record<string, unknown>);
+      if (request.headers === undefined) delete request.headers;
+      if (request.cookies === undefined) delete request.cookies;
       const env = request.env !== null && typeof request.env === 'object' ? (request.env as Record<string, unknown>) : {};
       request.env = { ...built.env, ...env };
       if (Object.keys(request.env as object).length === 0) delete request.env;
@@ -206,22 +207,35 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
     return event;
   }
 
-  return {
+  function enterSlowly<R>(sentry: SentryHandle, isolationScope: ScopeShape, target: Target, next: () => R): R {
+    const client = currentClient(sentry);
+    if (client === undefined) {
+      handle = undefined;
+      return next();
+    }
+    if (client !== hookedClient) {
+      ensureClientHooks(client, sentry);
+      hookedClient = client;
+    }
+    if (claimIsolationScope(sentry, isolationScope, self, target)) return next();
+    rememberPeer(framework.request(target));
+    return runInForkedScope(sentry, self, target, next);
+  }
+
+  const self: RequestBinder<Target> = {
     enter<R>(target: Target, next: () => R): R {
-      if (handle === undefined) {
-        handle = locateSentry();
-        if (handle === undefined) return next();
+      let sentry = handle;
+      if (sentry === undefined) {
+        sentry = locateSentry();
+        if (sentry === undefined) return next();
+        handle = sentry;
       }
-      const client = currentClient(handle);
-      if (client === undefined) {
-        handle = undefined;
+      // Fast path: the SDK made this request's isolation scope and put its client on it (@sentry/node ≥ 9).
+      const isolationScope = sentry.acs.getIsolationScope();
+      if (hookedClient !== undefined && clientOfScope(isolationScope) === hookedClient && claimIsolationScope(sentry, isolationScope, self, target)) {
         return next();
       }
-      if (client !== hookedClient) {
-        ensureClientHooks(client, handle);
-        hookedClient = client;
-      }
-      return registerRequest(handle, this as RequestBinder<unknown>, target, next, () => rememberPeer(framework.request(target)));
+      return enterSlowly(sentry, isolationScope, target, next);
     },
 
     fillEvent(event, target, appSetUser, client, sentry) {
@@ -259,4 +273,5 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
       }
     },
   };
+  return self;
 }

@@ -2,7 +2,9 @@
  * A parsed address. IPv4 is kept as an unsigned 32-bit number and IPv6 as eight 16-bit groups, so that range checks
  * are integer comparisons instead of string work.
  */
-export type ParsedIp = { readonly kind: 4; readonly value: number } | { readonly kind: 6; readonly groups: readonly number[] };
+export type ParsedIp =
+  | { readonly kind: 4; readonly value: number; text?: string }
+  | { readonly kind: 6; readonly groups: readonly number[]; text?: string };
 
 /** No real address form (bracketed IPv6 with zone id and port) is longer; anything longer is rejected unread. */
 const MAX_ADDRESS_LENGTH = 64;
@@ -43,58 +45,67 @@ export function parseIPv4(text: string): number | undefined {
   return value * 256 + octet;
 }
 
-function parseHexGroup(text: string): number | undefined {
-  if (text.length === 0 || text.length > 4) return undefined;
-  let value = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    let digit: number;
-    if (code >= CODE_0 && code <= CODE_9) digit = code - CODE_0;
-    else if (code >= 97 && code <= 102) digit = code - 87;
-    else if (code >= 65 && code <= 70) digit = code - 55;
-    else return undefined;
-    value = value * 16 + digit;
-  }
-  return value;
+
+function hexDigit(code: number): number {
+  if (code >= CODE_0 && code <= CODE_9) return code - CODE_0;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return -1;
 }
 
-/** Parses an IPv6 address without brackets, zone id or port; accepts `::` compression and a dotted IPv4 tail. */
+/**
+ * Parses an IPv6 address without brackets, zone id or port; accepts `::` compression and a dotted IPv4 tail.
+ * One pass over the characters, no splitting: this runs on every forwarded hop.
+ */
 export function parseIPv6(text: string): number[] | undefined {
-  if (text.length < 2 || text.length > 45) return undefined;
-  const doubleColon = text.indexOf('::');
-  if (doubleColon !== -1 && text.indexOf('::', doubleColon + 1) !== -1) return undefined;
-  const head = doubleColon === -1 ? text : text.slice(0, doubleColon);
-  const tail = doubleColon === -1 ? '' : text.slice(doubleColon + 2);
-  const headGroups = parseGroupList(head, doubleColon === -1);
-  const tailGroups = parseGroupList(tail, true);
-  if (headGroups === undefined || tailGroups === undefined) return undefined;
-  const explicit = headGroups.length + tailGroups.length;
-  if (doubleColon === -1) return explicit === 8 ? headGroups : undefined;
-  if (explicit > 7) return undefined;
-  const groups = headGroups;
-  for (let i = explicit; i < 8; i++) groups.push(0);
-  for (let i = 0; i < tailGroups.length; i++) groups[8 - tailGroups.length + i] = tailGroups[i] as number;
-  return groups;
-}
-
-/** `allowIPv4Tail`: only the last part of an address may be written as a dotted IPv4 address. */
-function parseGroupList(text: string, allowIPv4Tail: boolean): number[] | undefined {
-  if (text === '') return [];
-  const parts = text.split(':');
+  const length = text.length;
+  if (length < 2 || length > 45) return undefined;
   const groups: number[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as string;
-    if (allowIPv4Tail && i === parts.length - 1 && part.includes('.')) {
-      const v4 = parseIPv4(part);
+  let compressAt = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 58 /* : */) {
+    if (text.charCodeAt(1) !== 58) return undefined;
+    compressAt = 0;
+    i = 2;
+  }
+  while (i < length) {
+    const start = i;
+    let value = 0;
+    let digits = 0;
+    let digit: number;
+    while (i < length && (digit = hexDigit(text.charCodeAt(i))) !== -1) {
+      value = value * 16 + digit;
+      digits++;
+      i++;
+    }
+    if (i < length && text.charCodeAt(i) === 46 /* . */) {
+      if (groups.length > 6) return undefined;
+      const v4 = parseIPv4(text.slice(start));
       if (v4 === undefined) return undefined;
       groups.push(Math.floor(v4 / 65536), v4 % 65536);
-    } else {
-      const group = parseHexGroup(part);
-      if (group === undefined) return undefined;
-      groups.push(group);
+      i = length;
+      break;
+    }
+    if (digits === 0 || digits > 4 || groups.length === 8) return undefined;
+    groups.push(value);
+    if (i === length) break;
+    if (text.charCodeAt(i) !== 58) return undefined;
+    i++;
+    if (i < length && text.charCodeAt(i) === 58) {
+      if (compressAt !== -1) return undefined;
+      compressAt = groups.length;
+      i++;
+    } else if (i === length) {
+      return undefined;
     }
   }
-  return groups;
+  if (compressAt === -1) return groups.length === 8 ? groups : undefined;
+  if (groups.length > 7) return undefined;
+  const result = [0, 0, 0, 0, 0, 0, 0, 0];
+  for (let j = 0; j < compressAt; j++) result[j] = groups[j] as number;
+  const tail = groups.length - compressAt;
+  for (let j = 0; j < tail; j++) result[8 - tail + j] = groups[compressAt + j] as number;
+  return result;
 }
 
 function isValidPort(text: string): boolean {
@@ -118,6 +129,25 @@ function isIPv4Mapped(groups: readonly number[]): boolean {
  * which no client can have.
  */
 export function parseIpAddress(input: string): ParsedIp | undefined {
+  const cached = recentAddresses.get(input);
+  if (cached !== undefined) return cached;
+  const parsed = parseUncached(input);
+  if (parsed !== undefined) {
+    // Clear rather than evict one by one: simple, and a flood of distinct addresses costs one rebuild per 512.
+    if (recentAddresses.size >= RECENT_ADDRESS_LIMIT) recentAddresses.clear();
+    recentAddresses.set(input, parsed);
+  }
+  return parsed;
+}
+
+/**
+ * The same few addresses (your proxies, returning clients) arrive again and again, so parsed addresses are kept in a
+ * small bounded map. Only valid addresses are kept, and entries are immutable once their text is computed.
+ */
+const RECENT_ADDRESS_LIMIT = 512;
+const recentAddresses = new Map<string, ParsedIp>();
+
+function parseUncached(input: string): ParsedIp | undefined {
   let text = input.length > MAX_ADDRESS_LENGTH ? '' : input.trim();
   if (text === '') return undefined;
   if (text.charCodeAt(0) === 91 /* [ */) {
@@ -142,7 +172,8 @@ export function parseIpAddress(input: string): ParsedIp | undefined {
   }
   if (!text.includes(':')) {
     const value = parseIPv4(text);
-    return value === undefined || value === 0 ? undefined : { kind: 4, value };
+    // parseIPv4 accepts only the canonical dotted form, so the text is already what formatIp would write.
+    return value === undefined || value === 0 ? undefined : { kind: 4, value, text };
   }
   const groups = parseIPv6(text);
   if (groups === undefined) return undefined;
@@ -156,6 +187,13 @@ export function parseIpAddress(input: string): ParsedIp | undefined {
 
 /** Writes a parsed address in its canonical form: dotted IPv4, or RFC 5952 IPv6 (lower case, longest zero run as `::`). */
 export function formatIp(ip: ParsedIp): string {
+  if (ip.text !== undefined) return ip.text;
+  const text = formatUncached(ip);
+  ip.text = text;
+  return text;
+}
+
+function formatUncached(ip: ParsedIp): string {
   if (ip.kind === 4) {
     const v = ip.value;
     return `${Math.floor(v / 16777216)}.${Math.floor(v / 65536) % 256}.${Math.floor(v / 256) % 256}.${v % 256}`;
@@ -176,9 +214,17 @@ export function formatIp(ip: ParsedIp): string {
     }
     i = j;
   }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += i === 0 ? '::' : ':';
+      i += bestLength - 1;
+      continue;
+    }
+    text += (groups[i] as number).toString(16);
+    if (i < 7) text += ':';
+  }
+  return text;
 }
 
 /**

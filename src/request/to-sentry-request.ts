@@ -88,6 +88,8 @@ function parseCookies(header: string): Record<string, string> {
 
 /** Keeps the query string as a string, with the values of sensitive parameter names filtered. */
 export function filterQueryString(query: string): string {
+  // Most query strings mention nothing sensitive anywhere: then there is nothing to filter.
+  if (!isSensitiveName(query) && !query.includes('%')) return query;
   return query
     .split('&')
     .map((pair) => {
@@ -175,7 +177,7 @@ export function buildRequestData(req: RequestLike, config: RequestDataConfig, cl
       const address = clientIp !== undefined ? normalizeIp(clientIp) : resolveWithConfig(req, config.resolution);
       if (address !== undefined) env.REMOTE_ADDR = address;
     }
-    if (origin.host !== undefined) env.SERVER_NAME = origin.host.replace(/^\[|\]$/g, '');
+    if (origin.host !== undefined) env.SERVER_NAME = origin.host.charCodeAt(0) === 91 ? origin.host.slice(1, -1) : origin.host;
     if (origin.port !== undefined) env.SERVER_PORT = origin.port;
     if (Object.keys(env).length > 0) data.env = env;
   } catch {

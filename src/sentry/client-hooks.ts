@@ -33,26 +33,30 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * The per-request work, kept to a scope lookup and one WeakMap write. A fresh isolation scope is forked only when the
- * request has none of its own (the SDK's HTTP instrumentation is not active, or another request already owns it).
+ * The per-request fast path: tie the request to the isolation scope the SDK made for it, with one WeakMap write.
+ * Returns false when that scope is not the request's own (the SDK's default scope, or one another request owns),
+ * so the caller forks one.
  */
-export function registerRequest<R>(
-  handle: SentryHandle,
-  binder: RequestBinder<unknown>,
-  target: unknown,
-  next: () => R,
-  beforeFork: () => void,
-): R {
-  const acs = handle.acs;
-  const isolationScope = acs.getIsolationScope();
+export function claimIsolationScope(handle: SentryHandle, isolationScope: ScopeShape, binder: RequestBinder<unknown>, target: unknown): boolean {
+  if (isolationScope === handle.carrier.defaultIsolationScope) return false;
   const existing = requestByIsolationScope.get(isolationScope);
-  if (isolationScope !== handle.carrier.defaultIsolationScope && (existing === undefined || existing.target === target)) {
-    if (existing === undefined || existing.binder !== binder) requestByIsolationScope.set(isolationScope, { binder, target });
-    return next();
+  if (existing === undefined) {
+    requestByIsolationScope.set(isolationScope, { binder, target });
+    return true;
   }
-  beforeFork();
+  if (existing.target !== target) return false;
+  if (existing.binder !== binder) requestByIsolationScope.set(isolationScope, { binder, target });
+  return true;
+}
+
+/**
+ * The slow path, for a request without its own isolation scope: fork one for the rest of the request, and keep the
+ * request in our async storage too (see `requestStorage`). An error escaping the fork is remembered, so a middleware
+ * outside ours that captures it still finds the request.
+ */
+export function runInForkedScope<R>(handle: SentryHandle, binder: RequestBinder<unknown>, target: unknown, next: () => R): R {
   const entry: RequestEntry = { binder, target };
-  const result = acs.withIsolationScope((forked) => {
+  const result = handle.acs.withIsolationScope((forked) => {
     requestByIsolationScope.set(forked, entry);
     return requestStorage.run(entry, next);
   });

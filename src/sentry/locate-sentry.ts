@@ -6,7 +6,8 @@ export interface SentryHandle {
   readonly acs: AsyncContextStrategyShape;
 }
 
-function clientOf(scope: ScopeShape | undefined): ClientShape | undefined {
+/** The client set on a scope, if any; never throws. */
+export function clientOfScope(scope: ScopeShape | undefined): ClientShape | undefined {
   try {
     const client = scope?.getClient?.();
     return client !== null && typeof client === 'object' && typeof client.getOptions === 'function' ? client : undefined;
@@ -30,13 +31,13 @@ export function locateSentry(): SentryHandle | undefined {
     if (carrier === null || typeof carrier !== 'object') continue;
     const acs = carrier.acs;
     if (!acs || typeof acs.getIsolationScope !== 'function' || typeof acs.withIsolationScope !== 'function') continue;
-    if (clientOf(acs.getCurrentScope()) ?? clientOf(carrier.globalScope)) return { carrier, acs };
+    if (clientOfScope(acs.getCurrentScope()) ?? clientOfScope(carrier.globalScope)) return { carrier, acs };
   }
   return undefined;
 }
 
 export function currentClient(handle: SentryHandle): ClientShape | undefined {
-  return clientOf(handle.acs.getCurrentScope());
+  return clientOfScope(handle.acs.getCurrentScope());
 }
 
 /** The PII default: the client's resolved `dataCollection.userInfo` where the SDK has it, else `sendDefaultPii`. */

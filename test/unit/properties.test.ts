@@ -91,3 +91,27 @@ describe('no input makes a core function throw', () => {
     );
   });
 });
+
+describe('normalizeIp properties', () => {
+  it('IPv6 output is the canonical RFC 5952 form (WHATWG URL as the oracle) and idempotent', () => {
+    fc.assert(
+      fc.property(ipv6, (address) => {
+        const normalized = normalizeIp(address);
+        const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+        if (canonical === '::' || canonical.startsWith('::ffff:')) return true; // rejected or mapped to IPv4 by design
+        return normalized === canonical && normalizeIp(normalized) === normalized;
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('IPv4 text round-trips and IPv4-mapped IPv6 becomes it', () => {
+    fc.assert(
+      fc.property(ipv4, (address) => {
+        if (address === '0.0.0.0' || /(^|\.)0\d/.test(address)) return normalizeIp(address) === undefined || !/(^|\.)0\d/.test(address);
+        return normalizeIp(address) === address && normalizeIp(`::ffff:${address}`) === address && normalizeIp(`[::ffff:${address}]:8080`) === address;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

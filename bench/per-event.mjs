@@ -1,0 +1,78 @@
+// Per-event cost and address resolution, with tinybench on one process: our fill against @sentry/core's own
+// request-data path on the same request; resolveClientIp against request-ip and proxy-addr on one mixed corpus.
+import { createRequire } from 'node:module';
+import { Bench } from 'tinybench';
+
+const require = createRequire(import.meta.url);
+const { httpRequestToRequestData, requestDataIntegration } = require('@sentry/core');
+const requestIp = require('request-ip');
+const proxyAddr = require('proxy-addr');
+const { resolveClientIp } = require('sentry-request-user');
+const kit = require('../dist/cjs/src/adapter-kit.js');
+
+function fakeRequest(peer, headers) {
+  return {
+    method: 'POST',
+    url: '/checkout?step=2&token=abc',
+    headers: { host: 'shop.example.com', 'user-agent': 'bench/1.0', accept: 'application/json', cookie: 'theme=dark; connect.sid=s%3Aabc', authorization: 'Bearer x', ...headers },
+    socket: { remoteAddress: peer, encrypted: false },
+    connection: { remoteAddress: peer },
+    httpVersion: '1.1',
+  };
+}
+
+export async function measurePerEvent({ time }) {
+  const req = fakeRequest('127.0.0.1', { 'x-forwarded-for': '6.6.6.6, 198.51.100.7' });
+  const principal = { id: 42, username: 'ada', email: 'ada@example.com', displayName: 'Ada', passwordHash: 'x' };
+
+  // Our fill, exactly as the event processor runs it (the Express access pattern, a v11-like client).
+  const access = {
+    name: 'bench',
+    request: (r) => r,
+    detectPrincipal: () => principal,
+    callGetUser: () => principal,
+    mapUserArgument: (r) => r,
+    frameworkTrust: () => kit.expressFrameworkTrust((addr, i) => i < 1 || addr === '127.0.0.1', 'loopback'),
+  };
+  const binder = kit.createRequestBinder(kit.parseOptions({ trustProxy: 'loopback' }, kit.ADAPTER_OPTION_NAMES, true), access);
+  const dataCollection = { userInfo: true, cookies: true, httpHeaders: { request: true, response: true }, urlQueryParams: true, httpBodies: [] };
+  const client = { getOptions: () => ({}), getDataCollectionOptions: () => dataCollection };
+  const sdkRequestData = requestDataIntegration();
+
+  const fill = new Bench({ time, warmupTime: Math.min(200, time) });
+  fill.add('sentry-request-user: fill user + request (event processor)', () => {
+    binder.fillEvent({ event_id: 'x', level: 'error' }, req, {}, client, undefined);
+  });
+  fill.add('@sentry/core: httpRequestToRequestData + RequestData.processEvent', () => {
+    const normalizedRequest = httpRequestToRequestData(req);
+    sdkRequestData.processEvent({ event_id: 'x', level: 'error', sdkProcessingMetadata: { normalizedRequest, ipAddress: req.socket.remoteAddress } }, {}, client);
+  });
+  await fill.run();
+
+  // One mixed corpus, every request resolved by each contender.
+  const corpus = [
+    fakeRequest('203.0.113.9', {}),
+    fakeRequest('127.0.0.1', { 'x-forwarded-for': '198.51.100.7' }),
+    fakeRequest('127.0.0.1', { 'x-forwarded-for': Array.from({ length: 20 }, (_, i) => `10.0.0.${i + 1}`).join(', ') }),
+    fakeRequest('::ffff:127.0.0.1', { 'x-forwarded-for': '2001:db8::1' }),
+    fakeRequest('127.0.0.1', { 'x-forwarded-for': 'garbage, unknown' }),
+    fakeRequest('2001:db8::9', { 'x-client-ip': '6.6.6.6' }),
+  ];
+  const options = { trustProxy: 'loopback' };
+  const trust = proxyAddr.compile('loopback');
+  const resolve = new Bench({ time, warmupTime: Math.min(200, time) });
+  resolve.add('sentry-request-user resolveClientIp (trust loopback)', () => {
+    for (const r of corpus) resolveClientIp(r, options);
+  });
+  resolve.add('request-ip getClientIp (header order, spoofable)', () => {
+    for (const r of corpus) requestIp.getClientIp(r);
+  });
+  resolve.add('proxy-addr (trust loopback)', () => {
+    for (const r of corpus) proxyAddr(r, trust);
+  });
+  await resolve.run();
+
+  const rows = (bench) =>
+    bench.tasks.map((task) => ({ name: task.name, opsPerSec: task.result.throughput.mean, medianUs: task.result.latency.p50 * 1000 }));
+  return { fill: rows(fill), resolve: rows(resolve), corpusSize: corpus.length };
+}
