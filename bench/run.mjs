@@ -45,7 +45,9 @@ for (const framework of ['express', 'koa']) {
       out(`| ${row.label} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${row.vsBare.toFixed(3)} | ${row.vsSentry.toFixed(3)} | ${row.cpuUs.toFixed(1)} | ${row.cpuVsSentry.toFixed(3)} | ${row.runs.join(', ')} |`);
     }
     out();
-    out(`hot path, sentryUser() vs the same app without it: req/s **${rows[2].vsSentry.toFixed(3)}**, CPU per request **${rows[2].cpuVsSentry.toFixed(3)}**; with a principal: req/s **${rows[3].vsSentry.toFixed(3)}**, CPU **${rows[3].cpuVsSentry.toFixed(3)}**`);
+    for (const comparison of rows.comparisons) {
+      out(`- ${comparison.name}: req/s **${comparison.rps.toFixed(3)}**, CPU-bound throughput **${comparison.cpu.toFixed(3)}**`);
+    }
     out();
   }
 }

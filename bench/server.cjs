@@ -1,5 +1,6 @@
 'use strict';
-// One benchmark server in its own process: BENCH_FRAMEWORK=express|koa, BENCH_VARIANT=bare|sentry|sru|sru-user,
+// One benchmark server in its own process: BENCH_FRAMEWORK=express|koa,
+// BENCH_VARIANT=bare|sentry|noop|sru|diy-user|sru-user (see VARIANTS in throughput.mjs),
 // BENCH_TRACING=0|1. Requests capture no event (the hot path). Prints "LISTENING <port>".
 const framework = process.env.BENCH_FRAMEWORK;
 const variant = process.env.BENCH_VARIANT;
@@ -16,7 +17,10 @@ if (variant !== 'bare') {
   });
 }
 const withMiddleware = variant === 'sru' || variant === 'sru-user';
-const withUser = variant === 'sru-user';
+const withUser = variant === 'sru-user' || variant === 'diy-user';
+// The baselines a user would compare with: any middleware at all, and the hand-written setUser middleware.
+const withNoop = variant === 'noop';
+const withDiySetUser = variant === 'diy-user';
 
 /** The same thin wrapper for every variant: GET /__cpu reports this process's CPU time, for cost per request. */
 function withCpuEndpoint(handler) {
@@ -39,6 +43,13 @@ if (framework === 'express') {
     });
   }
   if (withMiddleware) app.use(sentryUser());
+  if (withNoop) app.use((_req, _res, next) => next());
+  if (withDiySetUser) {
+    app.use((req, _res, next) => {
+      Sentry.setUser({ id: String(req.user.id), username: req.user.username, email: req.user.email, ip_address: req.ip });
+      next();
+    });
+  }
   app.get('/', (_req, res) => res.send('ok'));
   if (Sentry) Sentry.setupExpressErrorHandler(app);
   listen(require('node:http').createServer(withCpuEndpoint(app)));
@@ -54,6 +65,14 @@ if (framework === 'express') {
     });
   }
   if (withMiddleware) app.use(sentryUser());
+  if (withNoop) app.use((_ctx, next) => next());
+  if (withDiySetUser) {
+    app.use((ctx, next) => {
+      const user = ctx.state.user;
+      Sentry.setUser({ id: String(user.id), username: user.username, email: user.email, ip_address: ctx.ip });
+      return next();
+    });
+  }
   app.use((ctx) => {
     ctx.body = 'ok';
   });

@@ -8,8 +8,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const VARIANTS = [
   ['bare', 'bare app'],
   ['sentry', '+ @sentry/node'],
+  ['noop', '+ @sentry/node + a no-op middleware'],
   ['sru', '+ @sentry/node + sentryUser()'],
-  ['sru-user', '+ … with a principal'],
+  ['diy-user', '+ @sentry/node + principal + hand-written setUser'],
+  ['sru-user', '+ @sentry/node + principal + sentryUser()'],
 ];
 
 function startServer(framework, variant, tracing, dsn) {
@@ -62,7 +64,7 @@ export async function measureGroup(framework, tracing, { rounds, seconds, dsn })
   const servers = [];
   for (const [variant] of VARIANTS) servers.push(await startServer(framework, variant, tracing, dsn));
   try {
-    for (const server of servers) await load(server.url, 1); // warm-up: JIT, connections
+    for (const server of servers) await load(server.url, 0.5); // warm-up: JIT, connections
     const samples = VARIANTS.map(() => []);
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < servers.length; i++) samples[i].push(await load(servers[i].url, seconds));
@@ -85,6 +87,12 @@ export async function measureGroup(framework, tracing, { rounds, seconds, dsn })
       // Throughput a CPU-bound server can reach is inversely proportional to its CPU per request.
       row.cpuVsSentry = rows[1].cpuUs / row.cpuUs;
     }
+    const byVariant = Object.fromEntries(rows.map((row) => [row.variant, row]));
+    rows.comparisons = [
+      ['sentryUser() vs the same app without it', byVariant.sru, byVariant.sentry],
+      ['sentryUser() vs a no-op middleware in its place', byVariant.sru, byVariant.noop],
+      ['sentryUser() vs a hand-written setUser middleware (same principal)', byVariant['sru-user'], byVariant['diy-user']],
+    ].map(([name, ours, baseline]) => ({ name, rps: ours.rps / baseline.rps, cpu: baseline.cpuUs / ours.cpuUs }));
     return rows;
   } finally {
     for (const server of servers) server.child.kill('SIGKILL');

@@ -37,6 +37,8 @@ export interface FixtureConfig {
   noSentry?: boolean;
   outerCapture?: boolean;
   debug?: boolean;
+  /** Extra Node flags for the fixture process (e.g. a larger --max-http-header-size). */
+  nodeArgs?: string[];
 }
 
 export interface RunningFixture {
@@ -48,7 +50,7 @@ export interface RunningFixture {
 
 /** Starts a fixture app in its own Node process, as a user would run it, and waits until it listens. */
 export function startFixture(framework: 'express' | 'koa', dsn: string, config: FixtureConfig = {}): Promise<RunningFixture> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, `test/fixtures/${framework}-app.cjs`)], {
+  const child: ChildProcess = spawn(process.execPath, [...(config.nodeArgs ?? []), path.join(ROOT, `test/fixtures/${framework}-app.cjs`)], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', SRU_FIXTURE: JSON.stringify({ dsn, ...config, sentry: { ...piiOptions(true), ...config.sentry } }) },
     stdio: ['ignore', 'pipe', 'pipe'],
