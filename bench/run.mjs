@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url);
 const { startEnvelopeReceiver } = require('../support/envelope-receiver.cjs');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
-const settings = quick ? { rounds: 3, seconds: 1, microTime: 300, memoryRequests: 20000 } : { rounds: 5, seconds: 5, microTime: 2000, memoryRequests: 100000 };
+const settings = quick ? { rounds: 3, seconds: 1, microTime: 300, memoryRequests: 20000 } : { rounds: 5, seconds: 3, microTime: 2000, memoryRequests: 100000 };
 
 import { readFileSync } from 'node:fs';
 const version = (name) => JSON.parse(readFileSync(path.join(here, '..', 'node_modules', name, 'package.json'), 'utf8')).version;

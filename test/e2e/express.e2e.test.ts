@@ -141,6 +141,29 @@ describe('Express + @sentry/node: tracing', () => {
   });
 });
 
+describe('Express + @sentry/node: warnings', () => {
+  it("trust proxy true is honoured but warned about once, with the fix", async () => {
+    const fixture = await app({ trustProxy: true });
+    await request(fixture.url).get('/message?tag=trust-all-1').set('X-Forwarded-For', '198.51.100.1, 10.0.0.1').expect(200);
+    await request(fixture.url).get('/message?tag=trust-all-2').set('X-Forwarded-For', '198.51.100.2').expect(200);
+    const first = await eventMatching(receiver, 'message trust-all-1');
+    await eventMatching(receiver, 'message trust-all-2');
+    expect(first.request.env.REMOTE_ADDR).toBe('198.51.100.1');
+    expect(fixture.stderr().match(/trusts every proxy hop/g)).toHaveLength(1);
+    expect(fixture.stderr()).toContain("app.set('trust proxy', N)");
+  });
+
+  it('a failing getUser is reported once through the SDK debug logger', async () => {
+    const fixture = await app({ getUser: 'throws', debug: true });
+    await request(fixture.url).get('/message?tag=debug-1').expect(200);
+    await request(fixture.url).get('/message?tag=debug-2').expect(200);
+    await eventMatching(receiver, 'message debug-1');
+    await eventMatching(receiver, 'message debug-2');
+    const output = fixture.stdout() + fixture.stderr();
+    expect(output.match(/sentry-request-user: getUser failed \(Error: getUser exploded\)/g)).toHaveLength(1);
+  });
+});
+
 describe('Express + @sentry/node: faults never hurt the app', () => {
   it.each(['throws', 'rejects'] as const)('getUser that %s: the response goes out, the event too, without the user', async (getUser) => {
     const fixture = await app({ getUser });

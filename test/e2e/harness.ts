@@ -66,10 +66,12 @@ export function startFixture(framework: 'express' | 'koa', dsn: string, config: 
       clearTimeout(timer);
       reject(new Error(`fixture exited with ${code}: ${err}`));
     });
+    let started = false;
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /LISTENING (\d+)/.exec(out);
-      if (match) {
+      if (match && !started) {
+        started = true;
         clearTimeout(timer);
         resolve({
           url: `http://127.0.0.1:${match[1]}`,
