@@ -10,10 +10,21 @@ interface RequestEntry {
 }
 
 /**
- * Isolation scope → the request it belongs to. Weak, so nothing outlives the scope: when the SDK drops a request's
- * scope the entry (and the request it references) goes with it.
+ * Isolation scope → the request it belongs to, kept as a property under a private symbol on the scope object.
+ * A WeakMap did the same job, but every request added an ephemeron entry, which costs the garbage collector more
+ * than the plain property; the scope object is the SDK's per-request one, so the entry dies with it. `clone()`
+ * does not copy it, so a scope forked from the request's one does not claim the request by accident.
  */
-const requestByIsolationScope = new WeakMap<object, RequestEntry>();
+const kRequestEntry = Symbol('sentry-request-user.request');
+type ScopeWithEntry = ScopeShape & { [kRequestEntry]?: RequestEntry };
+
+function entryOf(scope: ScopeShape | undefined): RequestEntry | undefined {
+  return scope === undefined || scope === null ? undefined : (scope as ScopeWithEntry)[kRequestEntry];
+}
+
+function setEntry(scope: ScopeShape, entry: RequestEntry): void {
+  (scope as ScopeWithEntry)[kRequestEntry] = entry;
+}
 /**
  * The request, for the rest of a request whose scope we forked. Needed because instrumented frameworks bind `next` to
  * the OpenTelemetry context active when a layer was entered (OTel's Express instrumentation does), which undoes our
@@ -39,13 +50,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  */
 export function claimIsolationScope(handle: SentryHandle, isolationScope: ScopeShape, binder: RequestBinder<unknown>, target: unknown): boolean {
   if (isolationScope === handle.carrier.defaultIsolationScope) return false;
-  const existing = requestByIsolationScope.get(isolationScope);
+  const existing = entryOf(isolationScope);
   if (existing === undefined) {
-    requestByIsolationScope.set(isolationScope, { binder, target });
+    setEntry(isolationScope, { binder, target });
     return true;
   }
   if (existing.target !== target) return false;
-  if (existing.binder !== binder) requestByIsolationScope.set(isolationScope, { binder, target });
+  if (existing.binder !== binder) setEntry(isolationScope, { binder, target });
   return true;
 }
 
@@ -57,7 +68,7 @@ export function claimIsolationScope(handle: SentryHandle, isolationScope: ScopeS
 export function runInForkedScope<R>(handle: SentryHandle, binder: RequestBinder<unknown>, target: unknown, next: () => R): R {
   const entry: RequestEntry = { binder, target };
   const result = handle.acs.withIsolationScope((forked) => {
-    requestByIsolationScope.set(forked, entry);
+    setEntry(forked, entry);
     return requestStorage.run(entry, next);
   });
   if (isThenable(result)) {
@@ -112,7 +123,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     try {
       const metadata = event.sdkProcessingMetadata;
       const isolation = metadata?.capturedSpanIsolationScope ?? handle.acs.getIsolationScope();
-      let entry = requestByIsolationScope.get(isolation);
+      let entry = entryOf(isolation);
       const error = hint?.originalException;
       // Transactions are flushed later, from wherever; only an event captured in the request's own async context
       // may use the storage.
@@ -145,7 +156,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
   on('preprocessSpan', ((span: SpanJsonShape) => {
     try {
       if (span === null || typeof span !== 'object' || span.is_segment !== true) return;
-      const entry = requestByIsolationScope.get(handle.acs.getIsolationScope());
+      const entry = entryOf(handle.acs.getIsolationScope());
       if (entry === undefined) return;
       entry.binder.fillSegmentSpan(span, entry.target, client, handle);
       spanHadUserIp.set(span, span.attributes?.['user.ip_address'] !== undefined);

@@ -1,24 +1,10 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { eventMatching, piiOptions, SENTRY_MAJOR, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type FixtureConfig, type RunningFixture } from './harness.js';
+import { e2eSuite, eventMatching, piiOptions, SENTRY_MAJOR } from './harness.js';
 
-// Real Express in its own process, the real @sentry/node SDK, real envelopes to a receiver on 127.0.0.1.
-let receiver: EnvelopeReceiver;
-const running: RunningFixture[] = [];
-
-beforeAll(async () => {
-  receiver = await startEnvelopeReceiver();
-});
-afterAll(async () => {
-  await Promise.all(running.map((fixture) => fixture.stop()));
-  await receiver.close();
-});
-
-async function app(config: FixtureConfig = {}): Promise<RunningFixture> {
-  const fixture = await startFixture('express', receiver.dsn, config);
-  running.push(fixture);
-  return fixture;
-}
+// Real Express in its own process, the real @sentry/node SDK, real envelopes to a suite.receiver() on 127.0.0.1.
+const suite = e2eSuite('express');
+const app = suite.app;
 
 const SPOOF = { 'X-Forwarded-For': '6.6.6.6', 'X-Client-IP': '5.5.5.5', 'X-Real-IP': '4.4.4.4', 'CF-Connecting-IP': '3.3.3.3' };
 const token = (claims: object) => jwt.sign(claims, 'jwt-secret', { algorithm: 'HS256' });
@@ -27,7 +13,7 @@ describe('Express + @sentry/node: the client address', () => {
   it('an untrusted client cannot choose its address: REMOTE_ADDR is the peer and the SDK header guess is removed', async () => {
     const fixture = await app({ sentry: {} });
     await request(fixture.url).get('/boom?tag=spoof').set(SPOOF).set('Authorization', 'Bearer abc').expect(500);
-    const event = await eventMatching(receiver, 'boom');
+    const event = await eventMatching(suite.receiver(), 'boom');
     expect(event.request.env).toEqual(expect.objectContaining({ REMOTE_ADDR: '127.0.0.1', SERVER_NAME: '127.0.0.1' }));
     expect(event.user?.ip_address).toBeUndefined();
     expect(JSON.stringify(event.user ?? {})).not.toMatch(/6\.6\.6\.6|5\.5\.5\.5|4\.4\.4\.4|3\.3\.3\.3/);
@@ -37,21 +23,21 @@ describe('Express + @sentry/node: the client address', () => {
   it("follows the app's trust proxy setting: the entry the trusted proxy added wins", async () => {
     const fixture = await app({ trustProxy: 'loopback' });
     await request(fixture.url).get('/message?tag=proxied').set('X-Forwarded-For', '6.6.6.6, 198.51.100.7').expect(200);
-    const event = await eventMatching(receiver, 'message proxied');
+    const event = await eventMatching(suite.receiver(), 'message proxied');
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.7');
   });
 
   it('the trustProxy option overrides the app setting (RFC 7239 Forwarded)', async () => {
     const fixture = await app({ options: { trustProxy: 'loopback', forwardedHeader: 'forwarded' } });
     await request(fixture.url).get('/message?tag=forwarded').set('Forwarded', 'for="[2001:db8:cafe::17]:4711"').expect(200);
-    const event = await eventMatching(receiver, 'message forwarded');
+    const event = await eventMatching(suite.receiver(), 'message forwarded');
     expect(event.request.env.REMOTE_ADDR).toBe('2001:db8:cafe::17');
   });
 
   it('setUserIp also writes the trusted address to user.ip_address', async () => {
     const fixture = await app({ trustProxy: 1, options: { setUserIp: true } });
     await request(fixture.url).get('/message?tag=setuserip').set('X-Forwarded-For', '6.6.6.6, 198.51.100.8').expect(200);
-    const event = await eventMatching(receiver, 'message setuserip');
+    const event = await eventMatching(suite.receiver(), 'message setuserip');
     expect(event.user.ip_address).toBe('198.51.100.8');
   });
 });
@@ -62,8 +48,8 @@ describe('Express + @sentry/node: the user', () => {
     const agent = request.agent(fixture.url);
     await agent.post('/login').type('form').send({ username: 'ada', password: 'lovelace' }).expect(200);
     await agent.get(`/me/boom`).set('X-Test-Tag', middleware).expect(500);
-    const event = await eventMatching(receiver, 'signed-in boom');
-    receiver.items.length = 0;
+    const event = await eventMatching(suite.receiver(), 'signed-in boom');
+    suite.receiver().items.length = 0;
     expect(event.user).toEqual({ id: '7', username: 'ada', email: 'ada@example.test', name: 'Ada Lovelace' });
     expect(JSON.stringify(event)).not.toContain('never-sent');
     expect(event.request.cookies['connect.sid']).toBe('[Filtered]');
@@ -72,21 +58,21 @@ describe('Express + @sentry/node: the user', () => {
   it('express-jwt payload (req.auth) becomes the user', async () => {
     const fixture = await app();
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'jwt-user-1', email: 'j@example.test', preferred_username: 'jay' })}`).expect(500);
-    const event = await eventMatching(receiver, 'jwt boom');
+    const event = await eventMatching(suite.receiver(), 'jwt boom');
     expect(event.user).toEqual({ id: 'jwt-user-1', username: 'jay', email: 'j@example.test' });
   });
 
   it('a custom async getUser and mapUser', async () => {
     const fixture = await app({ getUser: 'headerAsync', mapUser: 'tenant' });
     await request(fixture.url).get('/message?tag=mapped').set('X-Test-User', 'm1').expect(200);
-    const event = await eventMatching(receiver, 'message mapped');
+    const event = await eventMatching(suite.receiver(), 'message mapped');
     expect(event.user).toEqual({ id: 'tenant-m1', email: 'm1@example.test', plan: 'gold' });
   });
 
   it("the application's own Sentry.setUser wins, ip_address included", async () => {
     const fixture = await app({ trustProxy: 'loopback' });
     await request(fixture.url).get('/set-user').set('X-Forwarded-For', '198.51.100.7').expect(500);
-    const event = await eventMatching(receiver, 'with app user');
+    const event = await eventMatching(suite.receiver(), 'with app user');
     expect(event.user.id).toBe('app-set');
     expect(event.user.ip_address).toBe('192.0.2.55');
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.7');
@@ -99,8 +85,8 @@ describe('Express + @sentry/node: PII', () => {
     const agent = request.agent(fixture.url);
     await agent.post('/login').type('form').send({ username: 'ada', password: 'lovelace' }).expect(200);
     await agent.get('/me/boom').expect(500);
-    const event = await eventMatching(receiver, 'signed-in boom');
-    receiver.items.length = 0;
+    const event = await eventMatching(suite.receiver(), 'signed-in boom');
+    suite.receiver().items.length = 0;
     expect(event.user).toEqual({ id: '7' });
     expect(event.request.env?.REMOTE_ADDR).toBeUndefined();
     // dataCollection.cookies is a separate SDK switch; whatever it sent, the session cookie's value is filtered.
@@ -110,8 +96,8 @@ describe('Express + @sentry/node: PII', () => {
   it('pii: true in the options overrides the client setting', async () => {
     const fixture = await app({ sentry: piiOptions(false), options: { pii: true } });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'p1', email: 'p1@example.test' })}`).expect(500);
-    const event = await eventMatching(receiver, 'jwt boom');
-    receiver.items.length = 0;
+    const event = await eventMatching(suite.receiver(), 'jwt boom');
+    suite.receiver().items.length = 0;
     expect(event.user).toEqual({ id: 'p1', email: 'p1@example.test' });
     expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
   });
@@ -124,8 +110,8 @@ describe('Express + @sentry/node: tracing', () => {
   traced('@sentry/node 11: the streamed segment span carries the user and the trusted address, not the spoofed one', async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'traced' })}`).set('X-Forwarded-For', '6.6.6.6, 198.51.100.9').expect(500);
-    await receiver.waitFor(() => receiver.spans().some((span) => span.is_segment && span.attributes?.['user.id']?.value === 'traced'));
-    const segment = receiver.spans().find((span) => span.is_segment && span.attributes?.['user.id']?.value === 'traced');
+    await suite.receiver().waitFor(() => suite.receiver().spans().some((span) => span.is_segment && span.attributes?.['user.id']?.value === 'traced'));
+    const segment = suite.receiver().spans().find((span) => span.is_segment && span.attributes?.['user.id']?.value === 'traced');
     expect(segment.attributes['user.ip_address'].value).toBe('198.51.100.9');
     expect(segment.attributes['client.address'].value).toBe('198.51.100.9');
   });
@@ -133,9 +119,9 @@ describe('Express + @sentry/node: tracing', () => {
   transactions('@sentry/node 8–10: the transaction event carries the user and the trusted address', async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'traced' })}`).set('X-Forwarded-For', '6.6.6.6, 198.51.100.9').expect(500);
-    const transaction = await receiver
-      .waitFor(() => receiver.events().some((event) => event.type === 'transaction' && event.user?.id === 'traced'))
-      .then(() => receiver.events().find((event) => event.type === 'transaction' && event.user?.id === 'traced'));
+    const transaction = await suite.receiver()
+      .waitFor(() => suite.receiver().events().some((event) => event.type === 'transaction' && event.user?.id === 'traced'))
+      .then(() => suite.receiver().events().find((event) => event.type === 'transaction' && event.user?.id === 'traced'));
     expect(transaction.request.env.REMOTE_ADDR).toBe('198.51.100.9');
     expect(transaction.user.ip_address).toBeUndefined();
   });
@@ -146,8 +132,8 @@ describe('Express + @sentry/node: warnings', () => {
     const fixture = await app({ trustProxy: true });
     await request(fixture.url).get('/message?tag=trust-all-1').set('X-Forwarded-For', '198.51.100.1, 10.0.0.1').expect(200);
     await request(fixture.url).get('/message?tag=trust-all-2').set('X-Forwarded-For', '198.51.100.2').expect(200);
-    const first = await eventMatching(receiver, 'message trust-all-1');
-    await eventMatching(receiver, 'message trust-all-2');
+    const first = await eventMatching(suite.receiver(), 'message trust-all-1');
+    await eventMatching(suite.receiver(), 'message trust-all-2');
     expect(first.request.env.REMOTE_ADDR).toBe('198.51.100.1');
     expect(fixture.stderr().match(/trusts every proxy hop/g)).toHaveLength(1);
     expect(fixture.stderr()).toContain("app.set('trust proxy', N)");
@@ -157,8 +143,8 @@ describe('Express + @sentry/node: warnings', () => {
     const fixture = await app({ getUser: 'throws', debug: true });
     await request(fixture.url).get('/message?tag=debug-1').expect(200);
     await request(fixture.url).get('/message?tag=debug-2').expect(200);
-    await eventMatching(receiver, 'message debug-1');
-    await eventMatching(receiver, 'message debug-2');
+    await eventMatching(suite.receiver(), 'message debug-1');
+    await eventMatching(suite.receiver(), 'message debug-2');
     const output = fixture.stdout() + fixture.stderr();
     expect(output.match(/sentry-request-user: getUser failed \(Error: getUser exploded\)/g)).toHaveLength(1);
   });
@@ -168,7 +154,7 @@ describe('Express + @sentry/node: faults never hurt the app', () => {
   it.each(['throws', 'rejects'] as const)('getUser that %s: the response goes out, the event too, without the user', async (getUser) => {
     const fixture = await app({ getUser });
     await request(fixture.url).get(`/message?tag=getuser-${getUser}`).expect(200, 'sent');
-    const event = await eventMatching(receiver, `message getuser-${getUser}`);
+    const event = await eventMatching(suite.receiver(), `message getuser-${getUser}`);
     expect(event.user).toBeUndefined();
     expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
   });
@@ -178,14 +164,14 @@ describe('Express + @sentry/node: faults never hurt the app', () => {
     const started = Date.now();
     await request(fixture.url).get('/message?tag=hangs').expect(200);
     expect(Date.now() - started).toBeLessThan(1500);
-    const event = await eventMatching(receiver, 'message hangs', 10000);
+    const event = await eventMatching(suite.receiver(), 'message hangs', 10000);
     expect(event.user).toBeUndefined();
   });
 
   it('an odd principal (throwing getter, huge strings, prototype keys) is mapped safely', async () => {
     const fixture = await app({ getUser: 'odd' });
     await request(fixture.url).get('/message?tag=odd').expect(200);
-    const event = await eventMatching(receiver, 'message odd');
+    const event = await eventMatching(suite.receiver(), 'message odd');
     expect(event.user).toEqual({ username: 'x'.repeat(128) });
   });
 
@@ -198,14 +184,14 @@ describe('Express + @sentry/node: faults never hurt the app', () => {
   it('Sentry.init after the framework import still isolates and fills events', async () => {
     const fixture = await app({ initAfterFramework: true, getUser: 'headerAsync' });
     await request(fixture.url).get('/message?tag=late-init').set('X-Test-User', 'late').expect(200);
-    const event = await eventMatching(receiver, 'message late-init');
+    const event = await eventMatching(suite.receiver(), 'message late-init');
     expect(event.user.id).toBe('late');
   });
 
   it('without setupExpressErrorHandler, captured messages still carry the user', async () => {
     const fixture = await app({ errorHandler: false, getUser: 'headerAsync' });
     await request(fixture.url).get('/message?tag=no-handler').set('X-Test-User', 'nh').expect(200);
-    const event = await eventMatching(receiver, 'message no-handler');
+    const event = await eventMatching(suite.receiver(), 'message no-handler');
     expect(event.user.id).toBe('nh');
   });
 });

@@ -1,17 +1,9 @@
 import http from 'node:http';
 import request from 'supertest';
-import { eventMatching, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type RunningFixture } from './harness.js';
+import { e2eSuite, eventMatching, startFixture } from './harness.js';
 
 // Faults around the app: the Sentry endpoint failing, clients aborting, oversized headers. The app must keep serving.
-let receiver: EnvelopeReceiver;
-const running: RunningFixture[] = [];
-beforeAll(async () => {
-  receiver = await startEnvelopeReceiver();
-});
-afterAll(async () => {
-  await Promise.all(running.map((fixture) => fixture.stop()));
-  await receiver.close();
-});
+const suite = e2eSuite('express');
 
 async function serveMany(url: string, count: number): Promise<number[]> {
   const statuses: number[] = [];
@@ -29,27 +21,29 @@ describe('the Sentry endpoint fails: the app keeps serving every request', () =>
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
+    // Not through the suite: this app's DSN points at the closed port.
     const fixture = await startFixture('express', `http://public@127.0.0.1:${port}/1`, { getUser: 'headerAsync' });
-    running.push(fixture);
-    expect(await serveMany(fixture.url, 30)).toEqual(expected(30));
+    try {
+      expect(await serveMany(fixture.url, 30)).toEqual(expected(30));
+    } finally {
+      await fixture.stop();
+    }
   });
 
   it.each(['error', 'ratelimit'] as const)('the receiver answers %s', async (mode) => {
-    receiver.setMode(mode);
+    suite.receiver().setMode(mode);
     try {
-      const fixture = await startFixture('koa', receiver.dsn, { getUser: 'headerAsync' });
-      running.push(fixture);
+      const fixture = await suite.app({ getUser: 'headerAsync' }, 'koa');
       expect(await serveMany(fixture.url, 30)).toEqual(expected(30));
     } finally {
-      receiver.setMode('ok');
+      suite.receiver().setMode('ok');
     }
   });
 });
 
 describe('hostile clients', () => {
   it('a client that aborts mid-request: the server goes on, and the late event still has its user and address', async () => {
-    const fixture = await startFixture('express', receiver.dsn, { getUser: 'headerAsync', trustProxy: 'loopback' });
-    running.push(fixture);
+    const fixture = await suite.app({ getUser: 'headerAsync', trustProxy: 'loopback' });
     const url = new URL(fixture.url);
     await new Promise<void>((resolve) => {
       const req = http.get({ host: url.hostname, port: url.port, path: '/delay?ms=200&tag=aborted', headers: { 'x-test-user': 'quitter', 'x-forwarded-for': '198.51.100.99' } });
@@ -60,34 +54,31 @@ describe('hostile clients', () => {
       }, 30);
     });
     await request(fixture.url).get('/ok').expect(200);
-    const event = await eventMatching(receiver, 'delay aborted');
+    const event = await eventMatching(suite.receiver(), 'delay aborted');
     expect(event.user.id).toBe('quitter');
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.99');
   });
 
   it('a 64 KiB X-Forwarded-For from a trusted proxy (server allows large headers): bounded work, right address', async () => {
-    const fixture = await startFixture('express', receiver.dsn, { trustProxy: 'loopback', nodeArgs: ['--max-http-header-size=131072'] });
-    running.push(fixture);
+    const fixture = await suite.app({ trustProxy: 'loopback', nodeArgs: ['--max-http-header-size=131072'] });
     const filler = Array.from({ length: 4400 }, () => '6.6.6.6').join(', '); // ≈ 64 KiB
     const started = Date.now();
     await request(fixture.url).get('/message?tag=huge-xff').set('X-Forwarded-For', `${filler}, 198.51.100.64`).expect(200);
     expect(Date.now() - started).toBeLessThan(2000);
-    const event = await eventMatching(receiver, 'message huge-xff');
+    const event = await eventMatching(suite.receiver(), 'message huge-xff');
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.64');
   });
 
   it('a 1,000-entry X-Forwarded-For and a 64 KiB garbage header from an untrusted client change nothing', async () => {
-    const fixture = await startFixture('koa', receiver.dsn, { nodeArgs: ['--max-http-header-size=131072'] });
-    running.push(fixture);
+    const fixture = await suite.app({ nodeArgs: ['--max-http-header-size=131072'] }, 'koa');
     const chain = Array.from({ length: 1000 }, (_, i) => `10.${i % 250}.0.1`).join(', ');
     await request(fixture.url).get('/message?tag=long-chain').set('X-Forwarded-For', chain).set('X-Junk', 'x'.repeat(65536)).expect(200);
-    const event = await eventMatching(receiver, 'message long-chain');
+    const event = await eventMatching(suite.receiver(), 'message long-chain');
     expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
   });
 
   it('with Node’s default header limit, a 64 KiB header is refused by Node before any middleware runs', async () => {
-    const fixture = await startFixture('express', receiver.dsn);
-    running.push(fixture);
+    const fixture = await suite.app();
     // Node answers 431 and closes; a client still writing may see the reset instead.
     const outcome = await request(fixture.url)
       .get('/ok')

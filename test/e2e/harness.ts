@@ -100,3 +100,34 @@ export async function eventMatching(receiver: EnvelopeReceiver, text: string, ti
 export function describeEvent(event: { message?: unknown; logentry?: { message?: unknown }; exception?: { values?: { value?: unknown }[] }; transaction?: unknown }): string {
   return [event.message, event.logentry?.message, event.transaction, ...(event.exception?.values ?? []).map((value) => value.value)].filter(Boolean).join(' | ');
 }
+
+/**
+ * The per-file set-up every end-to-end suite shares: one envelope receiver, fixtures stopped at the end.
+ * Call at the top level of a test file.
+ */
+export function e2eSuite(framework: 'express' | 'koa'): {
+  receiver: () => EnvelopeReceiver;
+  app: (config?: FixtureConfig, otherFramework?: 'express' | 'koa') => Promise<RunningFixture>;
+} {
+  let receiver: EnvelopeReceiver | undefined;
+  const running: RunningFixture[] = [];
+  beforeAll(async () => {
+    receiver = await startEnvelopeReceiver();
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((fixture) => fixture.stop()));
+    await receiver?.close();
+  });
+  const current = (): EnvelopeReceiver => {
+    if (!receiver) throw new Error('e2eSuite: the receiver starts in beforeAll');
+    return receiver;
+  };
+  return {
+    receiver: current,
+    app: async (config = {}, otherFramework) => {
+      const fixture = await startFixture(otherFramework ?? framework, current().dsn, config);
+      running.push(fixture);
+      return fixture;
+    },
+  };
+}

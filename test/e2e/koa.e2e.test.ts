@@ -1,24 +1,10 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { eventMatching, piiOptions, startEnvelopeReceiver, startFixture, type EnvelopeReceiver, type FixtureConfig, type RunningFixture } from './harness.js';
+import { e2eSuite, eventMatching, piiOptions } from './harness.js';
 
 // Real Koa in its own process, registered as Sentry's guide says: setupKoaErrorHandler first, then sentryUser().
-let receiver: EnvelopeReceiver;
-const running: RunningFixture[] = [];
-
-beforeAll(async () => {
-  receiver = await startEnvelopeReceiver();
-});
-afterAll(async () => {
-  await Promise.all(running.map((fixture) => fixture.stop()));
-  await receiver.close();
-});
-
-async function app(config: FixtureConfig = {}): Promise<RunningFixture> {
-  const fixture = await startFixture('koa', receiver.dsn, config);
-  running.push(fixture);
-  return fixture;
-}
+const suite = e2eSuite('koa');
+const app = suite.app;
 
 const token = (claims: object) => jwt.sign(claims, 'jwt-secret', { algorithm: 'HS256' });
 
@@ -26,8 +12,8 @@ describe('Koa + @sentry/node', () => {
   it('an untrusted client cannot choose its address', async () => {
     const fixture = await app();
     await request(fixture.url).get('/boom').set('X-Forwarded-For', '6.6.6.6').set('X-Client-IP', '5.5.5.5').expect(500);
-    const event = await eventMatching(receiver, 'boom');
-    receiver.items.length = 0;
+    const event = await eventMatching(suite.receiver(), 'boom');
+    suite.receiver().items.length = 0;
     expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
     expect(event.user?.ip_address).toBeUndefined();
   });
@@ -35,7 +21,7 @@ describe('Koa + @sentry/node', () => {
   it('follows app.proxy with maxIpsCount', async () => {
     const fixture = await app({ proxy: true, maxIpsCount: 1 });
     await request(fixture.url).get('/message?tag=koa-proxied').set('X-Forwarded-For', '6.6.6.6, 198.51.100.7').expect(200);
-    const event = await eventMatching(receiver, 'message koa-proxied');
+    const event = await eventMatching(suite.receiver(), 'message koa-proxied');
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.7');
   });
 
@@ -43,8 +29,8 @@ describe('Koa + @sentry/node', () => {
     const fixture = await app({ proxy: true });
     await request(fixture.url).get('/message?tag=koa-every-hop').set('X-Forwarded-For', '198.51.100.1, 198.51.100.2').expect(200);
     await request(fixture.url).get('/message?tag=koa-every-hop-2').set('X-Forwarded-For', '198.51.100.1').expect(200);
-    const event = await eventMatching(receiver, 'message koa-every-hop');
-    await eventMatching(receiver, 'message koa-every-hop-2');
+    const event = await eventMatching(suite.receiver(), 'message koa-every-hop');
+    await eventMatching(suite.receiver(), 'message koa-every-hop-2');
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.1');
     expect(fixture.stderr().match(/trusts every proxy hop/g)).toHaveLength(1);
     expect(fixture.stderr()).toContain('maxIpsCount');
@@ -55,24 +41,24 @@ describe('Koa + @sentry/node', () => {
     const agent = request.agent(fixture.url);
     await agent.post('/login').expect(200);
     await agent.get('/me/boom').expect(500);
-    const event = await eventMatching(receiver, 'signed-in boom');
-    receiver.items.length = 0;
+    const event = await eventMatching(suite.receiver(), 'signed-in boom');
+    suite.receiver().items.length = 0;
     expect(event.user).toEqual({ id: '11', username: 'grace', email: 'grace@example.test' });
   });
 
   it('koa-jwt user (ctx.state.user)', async () => {
     const fixture = await app();
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'koa-jwt-1', nickname: 'kj' })}`).expect(500);
-    const event = await eventMatching(receiver, 'jwt boom');
-    receiver.items.length = 0;
+    const event = await eventMatching(suite.receiver(), 'jwt boom');
+    suite.receiver().items.length = 0;
     expect(event.user).toEqual({ id: 'koa-jwt-1', username: 'kj' });
   });
 
   it('an error captured by a middleware outside ours still carries the user, also when we forked the scope', async () => {
     const fixture = await app({ noHttpIntegration: true, errorHandler: false, outerCapture: true });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'outer-1' })}`).expect(500);
-    const event = await eventMatching(receiver, 'jwt boom');
-    receiver.items.length = 0;
+    const event = await eventMatching(suite.receiver(), 'jwt boom');
+    suite.receiver().items.length = 0;
     expect(event.user).toEqual({ id: 'outer-1' });
     expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
   });
@@ -80,14 +66,14 @@ describe('Koa + @sentry/node', () => {
   it('a custom async getUser(ctx)', async () => {
     const fixture = await app({ getUser: 'headerAsync' });
     await request(fixture.url).get('/message?tag=koa-custom').set('X-Test-User', 'kc').expect(200);
-    const event = await eventMatching(receiver, 'message koa-custom');
+    const event = await eventMatching(suite.receiver(), 'message koa-custom');
     expect(event.user).toEqual({ id: 'kc', username: 'user-kc', email: 'kc@example.test' });
   });
 
   it('PII off: only the id', async () => {
     const fixture = await app({ sentry: piiOptions(false), getUser: 'headerAsync' });
     await request(fixture.url).get('/message?tag=koa-nopii').set('X-Test-User', 'np').expect(200);
-    const event = await eventMatching(receiver, 'message koa-nopii');
+    const event = await eventMatching(suite.receiver(), 'message koa-nopii');
     expect(event.user).toEqual({ id: 'np' });
     expect(event.request.env?.REMOTE_ADDR).toBeUndefined();
   });
@@ -95,7 +81,7 @@ describe('Koa + @sentry/node', () => {
   it('getUser that throws: response and event still go out', async () => {
     const fixture = await app({ getUser: 'throws' });
     await request(fixture.url).get('/message?tag=koa-throws').expect(200, 'sent');
-    const event = await eventMatching(receiver, 'message koa-throws');
+    const event = await eventMatching(suite.receiver(), 'message koa-throws');
     expect(event.user).toBeUndefined();
   });
 
