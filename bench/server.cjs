@@ -1,6 +1,6 @@
 'use strict';
 // One benchmark server in its own process: BENCH_FRAMEWORK=express|koa,
-// BENCH_VARIANT=bare|sentry|noop|sru|diy-user|sru-user (see VARIANTS in throughput.mjs),
+// BENCH_VARIANT=bare|sentry|sentry-again|noop|sru|diy-user|sru-user (see VARIANTS in throughput.mjs),
 // BENCH_TRACING=0|1. Requests capture no event (the hot path). Prints "LISTENING <port>".
 const framework = process.env.BENCH_FRAMEWORK;
 const variant = process.env.BENCH_VARIANT;

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const VARIANTS = [
+const ALL_VARIANTS = [
   ['bare', 'bare app'],
   ['sentry', '+ @sentry/node'],
+  // An identical second server: its ratio to the first is the noise floor of this run.
+  ['sentry-again', '+ @sentry/node (identical copy, A/A control)'],
   ['noop', '+ @sentry/node + a no-op middleware'],
   ['sru', '+ @sentry/node + sentryUser()'],
   ['diy-user', '+ @sentry/node + principal + hand-written setUser'],
@@ -59,40 +61,51 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** Runs one framework × tracing group and returns its rows. */
-export async function measureGroup(framework, tracing, { rounds, seconds, dsn }) {
-  const servers = [];
-  for (const [variant] of VARIANTS) servers.push(await startServer(framework, variant, tracing, dsn));
+/**
+ * Runs one framework × tracing group. Each round runs every variant back to back (the order reversed every other
+ * round); ratios are taken within a round and the median over rounds is reported. On a shared machine throughput
+ * drifts by tens of percent over seconds, and pairing within a round cancels most of that drift.
+ */
+export async function measureGroup(framework, tracing, { rounds, seconds, dsn, only }) {
+  const VARIANTS = only ? ALL_VARIANTS.filter(([variant]) => only.includes(variant)) : ALL_VARIANTS;
+  const servers = await Promise.all(VARIANTS.map(([variant]) => startServer(framework, variant, tracing, dsn)));
   try {
-    for (const server of servers) await load(server.url, 0.5); // warm-up: JIT, connections
+    for (const server of servers) await load(server.url, 0.2); // warm-up: JIT, connections
     const samples = VARIANTS.map(() => []);
     for (let round = 0; round < rounds; round++) {
-      for (let i = 0; i < servers.length; i++) samples[i].push(await load(servers[i].url, seconds));
+      const order = VARIANTS.map((_, i) => i);
+      if (round % 2 === 1) order.reverse();
+      for (const i of order) samples[i].push(await load(servers[i].url, seconds));
     }
     const rows = VARIANTS.map(([variant, label], i) => ({
       variant,
       label,
+      samples: samples[i],
       rps: median(samples[i].map((s) => s.rps)),
       p50: median(samples[i].map((s) => s.p50)),
       p99: median(samples[i].map((s) => s.p99)),
       cpuUs: median(samples[i].map((s) => s.cpuUs)),
       errors: samples[i].reduce((sum, s) => sum + s.errors, 0),
-      runs: samples[i].map((s) => Math.round(s.rps)),
     }));
-    const bare = rows[0].rps;
-    const sentry = rows[1].rps;
-    for (const row of rows) {
-      row.vsBare = row.rps / bare;
-      row.vsSentry = row.rps / sentry;
-      // Throughput a CPU-bound server can reach is inversely proportional to its CPU per request.
-      row.cpuVsSentry = rows[1].cpuUs / row.cpuUs;
-    }
     const byVariant = Object.fromEntries(rows.map((row) => [row.variant, row]));
+    const paired = (ours, baseline, pick) => median(ours.samples.map((sample, round) => pick(sample, baseline.samples[round])));
+    for (const row of rows) {
+      row.vsBare = paired(row, byVariant.bare, (a, b) => a.rps / b.rps);
+      row.vsSentry = paired(row, byVariant.sentry, (a, b) => a.rps / b.rps);
+    }
     rows.comparisons = [
+      ['A/A control: two identical @sentry/node apps (the noise floor)', byVariant['sentry-again'], byVariant.sentry],
       ['sentryUser() vs the same app without it', byVariant.sru, byVariant.sentry],
       ['sentryUser() vs a no-op middleware in its place', byVariant.sru, byVariant.noop],
       ['sentryUser() vs a hand-written setUser middleware (same principal)', byVariant['sru-user'], byVariant['diy-user']],
-    ].map(([name, ours, baseline]) => ({ name, rps: ours.rps / baseline.rps, cpu: baseline.cpuUs / ours.cpuUs }));
+    ]
+      .filter(([, ours, baseline]) => ours !== undefined && baseline !== undefined)
+      .map(([name, ours, baseline]) => ({
+      name,
+      rps: paired(ours, baseline, (a, b) => a.rps / b.rps),
+      // A CPU-bound server's throughput is inversely proportional to its CPU time per request.
+      cpu: paired(ours, baseline, (a, b) => b.cpuUs / a.cpuUs),
+    }));
     return rows;
   } finally {
     for (const server of servers) server.child.kill('SIGKILL');
