@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureMemory, measureMiddlewareCost } from './memory.mjs';
 import { measurePerEvent } from './per-event.mjs';
+import { measureProfileShare } from './profile-share.mjs';
 import { measureGroup } from './throughput.mjs';
 
 const require = createRequire(import.meta.url);
@@ -65,6 +66,14 @@ out('| | per request, without | with | cost |');
 out('|---|---:|---:|---:|');
 for (const [name, row] of [['Express sentryUser()', direct.express], ['Koa sentryUser()', direct.koa], ['a no-op function', direct.noopCall]]) {
   out(`| ${name} | ${row.baselineNs.toFixed(0)} ns | ${row.withNs.toFixed(0)} ns | ${row.costNs.toFixed(0)} ns |`);
+}
+out();
+
+out('Our share of the real server\'s busy CPU under load (V8 CPU profile, self time of functions in this package, a principal on every request, no event captured):');
+out();
+for (const framework of ['express', 'koa']) {
+  const { share } = await measureProfileShare(framework, { seconds: quick ? 1 : 5, dsn: receiver.dsn });
+  out(`- ${framework === 'express' ? 'Express' : 'Koa'}: **${(share * 100).toFixed(2)} %** → implied hot-path throughput ratio **${(1 - share).toFixed(3)}**`);
 }
 out();
 

@@ -6,6 +6,9 @@ const framework = process.env.BENCH_FRAMEWORK;
 const variant = process.env.BENCH_VARIANT;
 const tracing = process.env.BENCH_TRACING === '1';
 
+// Exit cleanly on SIGINT so --cpu-prof can write its profile.
+process.on('SIGINT', () => process.exit(0));
+
 let Sentry;
 if (variant !== 'bare') {
   Sentry = require('@sentry/node');
