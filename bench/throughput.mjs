@@ -90,7 +90,7 @@ export async function measureGroup(framework, tracing, { rounds, seconds, dsn, o
     const byVariant = Object.fromEntries(rows.map((row) => [row.variant, row]));
     const paired = (ours, baseline, pick) => median(ours.samples.map((sample, round) => pick(sample, baseline.samples[round])));
     for (const row of rows) {
-      row.vsBare = paired(row, byVariant.bare, (a, b) => a.rps / b.rps);
+      row.vsBare = byVariant.bare ? paired(row, byVariant.bare, (a, b) => a.rps / b.rps) : Number.NaN;
       row.vsSentry = paired(row, byVariant.sentry, (a, b) => a.rps / b.rps);
     }
     rows.comparisons = [
