@@ -4,6 +4,7 @@ import { CORE_OPTION_NAMES, type CoreOptions } from '../options/options.js';
 import { parseCoreOptions } from '../options/parse-options.js';
 import { FILTERED, isSensitiveCookieName, isSensitiveName } from '../privacy/sensitive-names.js';
 import type { RequestLike } from '../request-like.js';
+import { defaultPii } from '../sentry/locate-sentry.js';
 import { clientIpResolutionFor, resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestEventData } from '../sentry-types.js';
 
@@ -189,7 +190,8 @@ export function buildRequestData(req: RequestLike, config: RequestDataConfig, cl
 /**
  * Builds Sentry's Request interface from a Node request: `method`, absolute `url` without the query, filtered
  * `query_string` and `headers` (credentials always `[Filtered]`), `cookies` (PII only) and
- * `env { REMOTE_ADDR (PII only), SERVER_NAME, SERVER_PORT }`. `REMOTE_ADDR` is `options.clientIp` when given,
+ * `env { REMOTE_ADDR (PII only), SERVER_NAME, SERVER_PORT }`. PII defaults to the initialised Sentry client's setting,
+ * off without one. `REMOTE_ADDR` is `options.clientIp` when given,
  * otherwise resolved with the same options as `resolveClientIp`. Never throws for any request.
  *
  * @example
@@ -203,7 +205,7 @@ export function toSentryRequest(req: RequestLike, options?: CoreOptions): Reques
   const clientIp = options?.clientIp;
   return buildRequestData(
     req,
-    { pii: parsed.pii === true, resolution: clientIpResolutionFor(options) },
+    { pii: parsed.pii ?? defaultPii(), resolution: clientIpResolutionFor(options) },
     typeof clientIp === 'string' ? clientIp : undefined,
   );
 }

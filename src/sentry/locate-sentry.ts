@@ -66,3 +66,13 @@ export function debugWarn(handle: SentryHandle, message: string): void {
     // Logging must never break anything.
   }
 }
+
+/**
+ * The PII default for the core functions: the initialised Sentry client's setting, `false` without one. Not on any
+ * hot path: the core functions run when an event is built.
+ */
+export function defaultPii(): boolean {
+  const handle = locateSentry();
+  const client = handle === undefined ? undefined : currentClient(handle);
+  return client === undefined ? false : clientAllowsPii(client);
+}

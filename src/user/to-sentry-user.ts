@@ -2,6 +2,7 @@ import { normalizeIp } from '../ip/parse-ip.js';
 import { CORE_OPTION_NAMES, type CoreOptions } from '../options/options.js';
 import { parseCoreOptions } from '../options/parse-options.js';
 import { looksLikeSecretKey } from '../privacy/sensitive-names.js';
+import { defaultPii } from '../sentry/locate-sentry.js';
 import type { Geo, User } from '../sentry-types.js';
 import { readProperty } from './read-property.js';
 
@@ -179,7 +180,8 @@ export function sanitizeUser(candidate: unknown, pii: boolean): User | undefined
 /**
  * Maps an authenticated principal (passport user, JWT payload, session user, an id) to a Relay-conformant Sentry User.
  *
- * `id` always goes (and `extraKeys`); `username`, `email`, `name`, `ip_address`, `geo` only with `pii: true`.
+ * `id` always goes (and `extraKeys`); `username`, `email`, `name`, `ip_address`, `geo` only with PII on: `pii`, or
+ * by default the initialised Sentry client's setting (`dataCollection.userInfo`, else `sendDefaultPii`), or off.
  * Returns `undefined` when nothing usable is left. Never throws for any principal.
  *
  * @example
@@ -189,5 +191,5 @@ export function sanitizeUser(candidate: unknown, pii: boolean): User | undefined
  */
 export function toSentryUser(principal: unknown, options?: CoreOptions): User | undefined {
   const parsed = parseCoreOptions(options, CORE_OPTION_NAMES);
-  return mapPrincipal(principal, { pii: parsed.pii === true, extraKeys: parsed.extraKeys });
+  return mapPrincipal(principal, { pii: parsed.pii ?? defaultPii(), extraKeys: parsed.extraKeys });
 }

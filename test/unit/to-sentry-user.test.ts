@@ -111,3 +111,29 @@ describe('toSentryUser: hostile principals', () => {
     expect(String(user?.plan).length).toBeLessThanOrEqual(1024);
   });
 });
+
+describe('the PII default follows the initialised Sentry client', () => {
+  const principal = { id: 7, email: 'ada@example.com' };
+  function withFakeSentry(userInfo: boolean, run: () => void): void {
+    // The shape @sentry/core keeps in its global carrier: what the package reads instead of importing the SDK.
+    const client = { getOptions: () => ({}), getDataCollectionOptions: () => ({ userInfo }) };
+    const scope = { getClient: () => client, getUser: () => undefined };
+    const carrier = globalThis as { __SENTRY__?: unknown };
+    carrier.__SENTRY__ = { version: '0.0.0-test', '0.0.0-test': { acs: { getCurrentScope: () => scope, getIsolationScope: () => scope, withIsolationScope: (callback: (s: unknown) => unknown) => callback(scope) } } };
+    try {
+      run();
+    } finally {
+      delete carrier.__SENTRY__;
+    }
+  }
+
+  it('userInfo on: PII fields are sent without a pii option', () => {
+    withFakeSentry(true, () => expect(toSentryUser(principal)).toEqual({ id: '7', email: 'ada@example.com' }));
+  });
+  it('userInfo off: only the id', () => {
+    withFakeSentry(false, () => expect(toSentryUser(principal)).toEqual({ id: '7' }));
+  });
+  it('an explicit pii option wins over the client', () => {
+    withFakeSentry(true, () => expect(toSentryUser(principal, { pii: false })).toEqual({ id: '7' }));
+  });
+});
