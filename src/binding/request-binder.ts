@@ -9,7 +9,8 @@ import { claimIsolationScope, ensureClientHooks, runInForkedScope } from '../sen
 import { clientAllowsPii, clientOfScope, currentClient, debugWarn, locateSentry, type SentryHandle } from '../sentry/locate-sentry.js';
 import type { ClientShape, ScopeShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
 import { mapPrincipal, sanitizeUser } from '../user/to-sentry-user.js';
-import type { FrameworkAccess } from './framework.js';
+import type { FrameworkAccess, FrameworkTrust } from './framework.js';
+import { isThenable } from '../util/is-thenable.js';
 
 /**
  * How long an event waits for an async `getUser` before it goes out without the user. Only the event waits: the
@@ -25,10 +26,6 @@ export interface RequestBinder<Target> {
   fillEvent(event: SentryEventShape, target: Target, appSetUser: Readonly<Record<string, unknown>>, client: ClientShape, handle: SentryHandle): SentryEventShape | PromiseLike<SentryEventShape>;
   /** Event time: fill a streamed segment span's `user.*` attributes (@sentry/node 11). */
   fillSegmentSpan(span: SpanJsonShape, target: Target, client: ClientShape, handle: SentryHandle): void;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function withTimeout<T>(promise: PromiseLike<T>, ms: number): Promise<T | undefined> {
@@ -77,7 +74,16 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
   let hookedClient: ClientShape | undefined;
   let reportedGetUserFailure = false;
   let warnedEveryHop = false;
-  const optionTrust = options.trust;
+  // With `trustProxy` given, the resolution does not depend on the framework: build it once.
+  const optionResolution: ClientIpResolution | undefined =
+    options.trust === undefined
+      ? undefined
+      : {
+          trust: options.trust,
+          listHeader: options.listFormat ?? 'x-forwarded-for',
+          listFormat: options.listFormat ?? 'x-forwarded-for',
+          clientIpHeader: options.clientIpHeader,
+        };
   /** The last principal an async getUser settled with, per request: spans are captured synchronously and use it. */
   const settledPrincipals = new WeakMap<object, unknown>();
 
@@ -133,11 +139,8 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
   }
 
   function resolutionFor(target: Target): ClientIpResolution {
-    if (optionTrust !== undefined) {
-      const listFormat = options.listFormat ?? 'x-forwarded-for';
-      return { trust: optionTrust, listHeader: listFormat, listFormat, clientIpHeader: options.clientIpHeader };
-    }
-    let setting;
+    if (optionResolution !== undefined) return optionResolution;
+    let setting: FrameworkTrust;
     try {
       setting = framework.frameworkTrust(target);
     } catch {

@@ -6,7 +6,7 @@
 export const MAX_FORWARDED_HOPS = 32;
 
 /** An entry that cannot be used as an address (`unknown`, an obfuscated name, garbage) is `undefined`. */
-export type ForwardedEntries = (string | undefined)[];
+type ForwardedEntries = (string | undefined)[];
 
 /**
  * The entries of an X-Forwarded-For list, nearest proxy first (right to left), at most `MAX_FORWARDED_HOPS + 1` of them

@@ -57,7 +57,7 @@ function hexDigit(code: number): number {
  * Parses an IPv6 address without brackets, zone id or port; accepts `::` compression and a dotted IPv4 tail.
  * One pass over the characters, no splitting: this runs on every forwarded hop.
  */
-export function parseIPv6(text: string): number[] | undefined {
+function parseIPv6(text: string): number[] | undefined {
   const length = text.length;
   if (length < 2 || length > 45) return undefined;
   const groups: number[] = [];

@@ -88,7 +88,7 @@ function parseCookies(header: string): Record<string, string> {
 }
 
 /** Keeps the query string as a string, with the values of sensitive parameter names filtered. */
-export function filterQueryString(query: string): string {
+function filterQueryString(query: string): string {
   // Most query strings mention nothing sensitive anywhere: then there is nothing to filter.
   if (!isSensitiveName(query) && !query.includes('%')) return query;
   return query

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestBinder } from '../binding/request-binder.js';
 import type { SentryHandle } from './locate-sentry.js';
 import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
+import { isThenable } from '../util/is-thenable.js';
 
 /** What ties a request to the Sentry scope its events are captured in. */
 interface RequestEntry {
@@ -25,6 +26,7 @@ function entryOf(scope: ScopeShape | undefined): RequestEntry | undefined {
 function setEntry(scope: ScopeShape, entry: RequestEntry): void {
   (scope as ScopeWithEntry)[kRequestEntry] = entry;
 }
+
 /**
  * The request, for the rest of a request whose scope we forked. Needed because instrumented frameworks bind `next` to
  * the OpenTelemetry context active when a layer was entered (OTel's Express instrumentation does), which undoes our
@@ -39,12 +41,8 @@ const pendingByHint = new WeakMap<object, { entry: RequestEntry; appSetUser: Rec
 const spanHadUserIp = new WeakMap<object, boolean>();
 const hookedClients = new WeakSet<object>();
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
-}
-
 /**
- * The per-request fast path: tie the request to the isolation scope the SDK made for it, with one WeakMap write.
+ * The per-request fast path: tie the request to the isolation scope the SDK made for it, with one property write.
  * Returns false when that scope is not the request's own (the SDK's default scope, or one another request owns),
  * so the caller forks one.
  */

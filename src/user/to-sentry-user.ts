@@ -7,8 +7,8 @@ import type { Geo, User } from '../sentry-types.js';
 import { readProperty } from './read-property.js';
 
 /** Relay's limits: longer values are trimmed by Relay anyway; we trim first so what we send is what is stored. */
-export const MAX_ID_LENGTH = 128;
-export const MAX_EMAIL_LENGTH = 75;
+const MAX_ID_LENGTH = 128;
+const MAX_EMAIL_LENGTH = 75;
 const MAX_GEO_LENGTH = 128;
 const MAX_EXTRA_STRING_LENGTH = 1024;
 const MAX_EXTRA_ARRAY_LENGTH = 50;

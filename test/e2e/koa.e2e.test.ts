@@ -27,9 +27,9 @@ describe('Koa + @sentry/node', () => {
 
   it('app.proxy without maxIpsCount is honoured but warned about once, with the fix', async () => {
     const fixture = await app({ proxy: true });
-    await request(fixture.url).get('/message?tag=koa-every-hop').set('X-Forwarded-For', '198.51.100.1, 198.51.100.2').expect(200);
+    await request(fixture.url).get('/message?tag=koa-every-hop-1').set('X-Forwarded-For', '198.51.100.1, 198.51.100.2').expect(200);
     await request(fixture.url).get('/message?tag=koa-every-hop-2').set('X-Forwarded-For', '198.51.100.1').expect(200);
-    const event = await eventMatching(suite.receiver(), 'message koa-every-hop');
+    const event = await eventMatching(suite.receiver(), 'message koa-every-hop-1');
     await eventMatching(suite.receiver(), 'message koa-every-hop-2');
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.1');
     expect(fixture.stderr().match(/trusts every proxy hop/g)).toHaveLength(1);

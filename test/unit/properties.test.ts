@@ -108,7 +108,7 @@ describe('normalizeIp properties', () => {
   it('IPv4 text round-trips and IPv4-mapped IPv6 becomes it', () => {
     fc.assert(
       fc.property(ipv4, (address) => {
-        if (address === '0.0.0.0' || /(^|\.)0\d/.test(address)) return normalizeIp(address) === undefined || !/(^|\.)0\d/.test(address);
+        if (address === '0.0.0.0') return normalizeIp(address) === undefined;
         return normalizeIp(address) === address && normalizeIp(`::ffff:${address}`) === address && normalizeIp(`[::ffff:${address}]:8080`) === address;
       }),
       { numRuns: 2000 },
