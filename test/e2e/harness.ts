@@ -22,6 +22,9 @@ export function piiOptions(on: boolean): Record<string, unknown> {
   return SENTRY_MAJOR >= 11 ? { dataCollection: { userInfo: on } } : { sendDefaultPii: on };
 }
 
+/** The fixture apps under test/fixtures: `<name>-app.cjs`. */
+export type FixtureFramework = 'express' | 'koa' | 'fastify' | 'hono' | 'nest';
+
 export interface FixtureConfig {
   sentry?: Record<string, unknown>;
   options?: Record<string, unknown>;
@@ -49,7 +52,7 @@ export interface RunningFixture {
 }
 
 /** Starts a fixture app in its own Node process, as a user would run it, and waits until it listens. */
-export function startFixture(framework: 'express' | 'koa', dsn: string, config: FixtureConfig = {}): Promise<RunningFixture> {
+export function startFixture(framework: FixtureFramework, dsn: string, config: FixtureConfig = {}): Promise<RunningFixture> {
   const child: ChildProcess = spawn(process.execPath, [...(config.nodeArgs ?? []), path.join(ROOT, `test/fixtures/${framework}-app.cjs`)], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', SRU_FIXTURE: JSON.stringify({ dsn, ...config, sentry: { ...piiOptions(true), ...config.sentry } }) },
@@ -105,9 +108,9 @@ export function describeEvent(event: { message?: unknown; logentry?: { message?:
  * The per-file set-up every end-to-end suite shares: one envelope receiver, fixtures stopped at the end.
  * Call at the top level of a test file.
  */
-export function e2eSuite(framework: 'express' | 'koa'): {
+export function e2eSuite(framework: FixtureFramework): {
   receiver: () => EnvelopeReceiver;
-  app: (config?: FixtureConfig, otherFramework?: 'express' | 'koa') => Promise<RunningFixture>;
+  app: (config?: FixtureConfig, otherFramework?: FixtureFramework) => Promise<RunningFixture>;
 } {
   let receiver: EnvelopeReceiver | undefined;
   const running: RunningFixture[] = [];
