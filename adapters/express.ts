@@ -31,6 +31,7 @@ const PRINCIPAL_PATHS = [
 const express: FrameworkAccess<ExpressRequestLike> = {
   name: 'Express',
   request: (req) => req,
+  response: (req) => req.res,
   detectPrincipal: (req) => firstPresentPrincipal({ req, res: req.res }, PRINCIPAL_PATHS),
   callGetUser: (getUser, req) => (getUser as (req: IncomingMessage, res: ServerResponse | undefined) => unknown)(req, req.res),
   mapUserArgument: (req) => req,

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ADAPTER_OPTION_NAMES,
   createRequestBinder,
@@ -12,6 +12,7 @@ import {
 /** The parts of a Koa context this adapter reads. */
 export interface KoaContextLike {
   req: IncomingMessage;
+  res: ServerResponse;
   state?: unknown;
   session?: unknown;
   originalUrl?: string;
@@ -31,6 +32,8 @@ const koa: FrameworkAccess<KoaContextLike> = {
   name: 'Koa',
   // Koa rewrites ctx.url for mounted apps; the Node request keeps the URL as received.
   request: (ctx) => ctx.req,
+  response: (ctx) => ctx.res,
+  originalUrl: (ctx) => ctx.originalUrl,
   detectPrincipal: (ctx) => firstPresentPrincipal({ ctx }, PRINCIPAL_PATHS),
   callGetUser: (getUser, ctx) => (getUser as (ctx: KoaContextLike) => unknown)(ctx),
   mapUserArgument: (ctx) => ctx,

@@ -3,23 +3,38 @@ import type { RequestLike } from '../request-like.js';
 
 /**
  * A framework's own proxy setting, as its adapter reads it (Express `trust proxy`, Koa `app.proxy` +
- * `maxIpsCount` + `proxyIpHeader`).
+ * `maxIpsCount` + `proxyIpHeader`, Fastify `trustProxy`).
  */
 export interface FrameworkTrust {
   readonly trust: TrustPredicate;
   /** The setting trusts every hop (Express `trust proxy: true`, Koa `proxy` without `maxIpsCount`). */
   readonly trustsEveryHop: boolean;
-  /** The framework's list header, lower case. */
+  /** The framework's list header, lower case (Koa's `proxyIpHeader`). */
   readonly listHeader?: string;
   /** What to write in the one-time warning when `trustsEveryHop`. */
   readonly everyHopFix?: string;
 }
 
-/** What an adapter tells the core about its framework: where things are, nothing more. */
+/**
+ * The Node response behind a framework object: the binder listens once for `close` to let go of the request, so
+ * nothing per request outlives it (the SDK keeps each request's isolation scope alive after the response).
+ */
+export interface ResponseLike {
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * What an adapter tells the core about its framework: where things are, nothing more. Every method is a few
+ * property reads; the core guards each call, so a throwing getter never reaches the app.
+ */
 export interface FrameworkAccess<Target> {
   readonly name: string;
   /** The Node request behind the framework object. */
   request(target: Target): RequestLike;
+  /** The Node response behind the framework object; `undefined` when there is none. */
+  response(target: Target): ResponseLike | undefined;
+  /** The URL as the client sent it, where the framework rewrites `req.url` (Koa mounts); `undefined` otherwise. */
+  originalUrl?(target: Target): string | undefined;
   /** The principal by the framework's detection chain. */
   detectPrincipal(target: Target): unknown;
   /** Calls the `getUser` option with the framework's arguments. */
