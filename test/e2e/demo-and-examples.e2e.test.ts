@@ -105,6 +105,19 @@ describe('examples', () => {
     }
   });
 
+  it('nestjs: the user a guard set after all middleware, on an error the global exception filter reported', async () => {
+    const example = await startExample('nestjs/app.mjs', receiver.dsn);
+    try {
+      const token = jwt.sign({ sub: 'n-1', email: 'ada@example.com' }, 'example-only-secret', { algorithm: 'HS256' });
+      await request(example.url).get('/account/orders/5150').set('Authorization', `Bearer ${token}`).set('X-Forwarded-For', '6.6.6.6, 198.51.100.44').expect(500);
+      const event = await eventMatching(receiver, 'order 5150: payment backend timed out');
+      expect(event.user).toEqual({ id: 'n-1', email: 'ada@example.com' });
+      expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.44');
+    } finally {
+      await example.stop();
+    }
+  });
+
   it('node-http: the core functions alone fill user and REMOTE_ADDR', async () => {
     const example = await startExample('node-http/server.mjs', receiver.dsn, 'express-passport');
     try {
