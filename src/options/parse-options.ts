@@ -1,13 +1,14 @@
 import { compileTrust, type TrustPredicate } from '../ip/trust.js';
 import { looksLikeSecretKey } from '../privacy/sensitive-names.js';
+import type { ForwardedHeaderName } from './options.js';
 import { suggestName } from './suggest.js';
 
 /** Options after validation: what the hot code reads. */
 export interface ParsedOptions {
   /** `undefined` when the option was not given, so an adapter can fall back to its framework's setting. */
   readonly trust: TrustPredicate | undefined;
-  /** `undefined` when not given: the adapters then use the framework's header (Koa's `proxyIpHeader`). */
-  readonly listFormat: 'x-forwarded-for' | 'forwarded' | undefined;
+  /** Lower case; `undefined` when not given: the adapters then use the framework's header (Koa's `proxyIpHeader`). */
+  readonly forwardedHeader: ForwardedHeaderName | undefined;
   readonly clientIpHeader: string | undefined;
   readonly pii: boolean | undefined;
   /** Listed keys minus the secret-looking ones. */
@@ -51,7 +52,7 @@ export function parseOptions(
 
   const trust = options.trustProxy === undefined ? undefined : compileTrust(options.trustProxy);
 
-  let listFormat: ParsedOptions['listFormat'];
+  let forwardedHeader: ParsedOptions['forwardedHeader'];
   if (options.forwardedHeader !== undefined) {
     const value = options.forwardedHeader;
     const lower = typeof value === 'string' ? value.toLowerCase() : '';
@@ -63,7 +64,7 @@ export function parseOptions(
           `cf-connecting-ip or x-real-ip use clientIpHeader.`,
       );
     }
-    listFormat = lower;
+    forwardedHeader = lower;
   }
 
   let clientIpHeader: string | undefined;
@@ -111,7 +112,7 @@ export function parseOptions(
 
   return {
     trust,
-    listFormat,
+    forwardedHeader,
     clientIpHeader,
     pii: pii as boolean | undefined,
     extraKeys,
@@ -121,15 +122,24 @@ export function parseOptions(
   };
 }
 
-const coreCache = new WeakMap<object, ParsedOptions>();
+/** One cache per list of accepted names: the same options object can be fine for one function and wrong for another. */
+const coreCaches = new Map<readonly string[], WeakMap<object, ParsedOptions>>();
 
-/** Core functions take options per call; parse each options object once and reuse the result. */
+/**
+ * Core functions take options per call; parse each options object once per entry point and reuse the result.
+ * `allowedNames` must be one of the constant lists in `options.ts` (it is a cache key).
+ */
 export function parseCoreOptions(options: unknown, allowedNames: readonly string[]): ParsedOptions {
   if (options !== null && typeof options === 'object') {
-    const cached = coreCache.get(options);
+    let cache = coreCaches.get(allowedNames);
+    if (cache === undefined) {
+      cache = new WeakMap();
+      coreCaches.set(allowedNames, cache);
+    }
+    const cached = cache.get(options);
     if (cached) return cached;
     const parsed = parseOptions(options, allowedNames, false);
-    coreCache.set(options, parsed);
+    cache.set(options, parsed);
     return parsed;
   }
   return parseOptions(options, allowedNames, false);

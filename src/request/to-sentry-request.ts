@@ -1,6 +1,6 @@
 import { safeHeaders } from '../headers/read-header.js';
 import { normalizeIp, parseIpAddress } from '../ip/parse-ip.js';
-import { CORE_OPTION_NAMES, type CoreOptions } from '../options/options.js';
+import { REQUEST_OPTION_NAMES, type ToSentryRequestOptions } from '../options/options.js';
 import { parseCoreOptions } from '../options/parse-options.js';
 import { FILTERED, isSensitiveCookieName, isSensitiveName } from '../privacy/sensitive-names.js';
 import type { RequestLike } from '../request-like.js';
@@ -200,12 +200,12 @@ export function buildRequestData(req: RequestLike, config: RequestDataConfig, cl
  * // request.env.REMOTE_ADDR is the trusted client address; Sentry backfills user.ip_address from it.
  * Sentry.captureException(err, (scope) => scope.addEventProcessor((event) => ({ ...event, request })));
  */
-export function toSentryRequest(req: RequestLike, options?: CoreOptions): RequestEventData {
-  const parsed = parseCoreOptions(options, CORE_OPTION_NAMES);
+export function toSentryRequest(req: RequestLike, options?: ToSentryRequestOptions): RequestEventData {
+  const parsed = parseCoreOptions(options, REQUEST_OPTION_NAMES);
   const clientIp = options?.clientIp;
   return buildRequestData(
     req,
-    { pii: parsed.pii ?? defaultPii(), resolution: clientIpResolutionFor(options) },
+    { pii: parsed.pii ?? defaultPii(), resolution: clientIpResolutionFor(options, REQUEST_OPTION_NAMES) },
     typeof clientIp === 'string' ? clientIp : undefined,
   );
 }

@@ -1,5 +1,5 @@
 import { normalizeIp } from '../ip/parse-ip.js';
-import { CORE_OPTION_NAMES, type CoreOptions } from '../options/options.js';
+import { USER_OPTION_NAMES, type ToSentryUserOptions } from '../options/options.js';
 import { parseCoreOptions } from '../options/parse-options.js';
 import { looksLikeSecretKey } from '../privacy/sensitive-names.js';
 import { defaultPii } from '../sentry/locate-sentry.js';
@@ -189,7 +189,7 @@ export function sanitizeUser(candidate: unknown, pii: boolean): User | undefined
  * toSentryUser({ _id: 42, username: 'ada', email: 'ada@example.com', password: 'x' }, { pii: true });
  * // → { id: '42', username: 'ada', email: 'ada@example.com' }
  */
-export function toSentryUser(principal: unknown, options?: CoreOptions): User | undefined {
-  const parsed = parseCoreOptions(options, CORE_OPTION_NAMES);
+export function toSentryUser(principal: unknown, options?: ToSentryUserOptions): User | undefined {
+  const parsed = parseCoreOptions(options, USER_OPTION_NAMES);
   return mapPrincipal(principal, { pii: parsed.pii ?? defaultPii(), extraKeys: parsed.extraKeys });
 }

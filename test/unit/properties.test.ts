@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import requestIp from 'request-ip';
-import { normalizeIp, resolveClientIp, toSentryRequest, toSentryUser, type CoreOptions, type RequestLike } from '../../src/index.js';
+import { normalizeIp, resolveClientIp, toSentryRequest, toSentryUser, type ResolveClientIpOptions, type RequestLike } from '../../src/index.js';
 
 const ipv4 = fc.ipV4();
 const ipv6 = fc.ipV6();
@@ -14,7 +14,7 @@ const headerValue = fc.oneof(
 );
 const SPOOFABLE = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-client-ip', 'cf-connecting-ip', 'true-client-ip', 'x-cluster-client-ip', 'fastly-client-ip'];
 const headers = fc.dictionary(fc.constantFrom(...SPOOFABLE), fc.oneof(headerValue, fc.array(headerValue, { maxLength: 3 })));
-const trustConfig: fc.Arbitrary<CoreOptions> = fc.record(
+const trustConfig: fc.Arbitrary<ResolveClientIpOptions> = fc.record(
   {
     trustProxy: fc.oneof(fc.constant(false as const), fc.nat(4), fc.constantFrom('loopback', 'uniquelocal', 'loopback, uniquelocal', '10.0.0.0/8')),
     forwardedHeader: fc.constantFrom('x-forwarded-for' as const, 'forwarded' as const),

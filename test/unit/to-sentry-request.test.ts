@@ -1,4 +1,4 @@
-import { toSentryRequest, type CoreOptions, type RequestLike } from '../../src/index.js';
+import { toSentryRequest, type ToSentryRequestOptions, type RequestLike } from '../../src/index.js';
 
 function request(fields: Partial<RequestLike> & { peer?: string; encrypted?: boolean } = {}): RequestLike {
   const { peer = '203.0.113.9', encrypted, ...rest } = fields;
@@ -19,7 +19,7 @@ describe('toSentryRequest', () => {
     expect(toSentryRequest(request({ encrypted: true, headers: { host: 'example.com:8443' } })).url).toBe('https://example.com:8443/');
   });
 
-  it.each<[string, string, Record<string, string>, CoreOptions, string]>([
+  it.each<[string, string, Record<string, string>, ToSentryRequestOptions, string]>([
     ['forwarded proto/host from a trusted proxy', '127.0.0.1', { host: 'internal:3000', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.com' }, { trustProxy: 'loopback' }, 'https://shop.example.com/'],
     ['forwarded proto/host ignored from an untrusted peer', '203.0.113.9', { host: 'internal:3000', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' }, {}, 'http://internal:3000/'],
     ['first value of a forwarded list', '127.0.0.1', { host: 'a', 'x-forwarded-proto': 'https, http' }, { trustProxy: 'loopback' }, 'https://a/'],

@@ -1,10 +1,10 @@
-import { toSentryUser, type CoreOptions } from '../../src/index.js';
+import { toSentryUser, type ToSentryUserOptions } from '../../src/index.js';
 
 const objectId = (hex: string) => ({ _bsontype: 'ObjectId', toHexString: () => hex });
-const PII: CoreOptions = { pii: true };
+const PII: ToSentryUserOptions = { pii: true };
 
 describe('toSentryUser: the mapping table', () => {
-  it.each<[string, unknown, CoreOptions | undefined, unknown]>([
+  it.each<[string, unknown, ToSentryUserOptions | undefined, unknown]>([
     ['string principal is an id', 'user-1', undefined, { id: 'user-1' }],
     ['number principal is its decimal string', 42, undefined, { id: '42' }],
     ['bigint principal is its decimal string', 12345678901234567890n, undefined, { id: '12345678901234567890' }],
