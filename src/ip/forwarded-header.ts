@@ -5,24 +5,8 @@
  */
 export const MAX_FORWARDED_HOPS = 32;
 
-/** An entry that cannot be used as an address (`unknown`, an obfuscated name, garbage) is `undefined`. */
+/** An element that cannot be used as an address (malformed, or without `for`) is `undefined`. */
 type ForwardedEntries = (string | undefined)[];
-
-/**
- * The entries of an X-Forwarded-For list, nearest proxy first (right to left), at most `MAX_FORWARDED_HOPS + 1` of them
- * (one more than the cap, so the walk can tell that the cap was hit). Entries are raw text; the caller validates.
- */
-export function xForwardedForEntries(value: string): string[] {
-  const entries: string[] = [];
-  let end = value.length;
-  while (entries.length <= MAX_FORWARDED_HOPS) {
-    const comma = value.lastIndexOf(',', end - 1);
-    entries.push(value.slice(comma + 1, end));
-    if (comma === -1) break;
-    end = comma;
-  }
-  return entries;
-}
 
 function isTokenChar(code: number): boolean {
   // RFC 7230 tchar: ALPHA / DIGIT / "!#$%&'*+-.^_`|~"
@@ -40,64 +24,71 @@ const OWS = (code: number): boolean => code === 32 || code === 9;
 /**
  * Parses an RFC 7239 `Forwarded` header and returns each element's `for` value, nearest proxy first, at most
  * `MAX_FORWARDED_HOPS + 1` of them. An element that is malformed (bad syntax, a repeated parameter, no `for`) yields
- * `undefined`: it is never half-read. The parse is one linear pass, so its cost is bounded by the header size.
+ * `undefined`: it is never half-read. An empty element (nothing but whitespace between commas) is no element at all
+ * (RFC 9110 §5.6.1) and yields nothing. The parse is one linear pass, so its cost is bounded by the header size.
  */
 export function forwardedForEntries(value: string): ForwardedEntries {
   const elements: ForwardedEntries = [];
+  const seen: string[] = [];
   let i = 0;
   const length = value.length;
   while (i <= length) {
     let forValue: string | undefined;
     let valid = true;
-    const seen = new Set<string>();
+    let empty = true;
+    seen.length = 0;
     // One element: pairs separated by ';', ended by ',' (outside quotes) or the end.
     for (;;) {
       while (i < length && OWS(value.charCodeAt(i))) i++;
       if (i >= length || value.charCodeAt(i) === 44 /* , */) break;
+      empty = false;
       if (value.charCodeAt(i) === 59 /* ; */) {
         i++;
         continue;
       }
       const nameStart = i;
       while (i < length && isTokenChar(value.charCodeAt(i))) i++;
-      const name = value.slice(nameStart, i).toLowerCase();
-      if (name === '' || value.charCodeAt(i) !== 61 /* = */) {
+      if (i === nameStart || value.charCodeAt(i) !== 61 /* = */) {
         valid = false;
         break;
       }
+      const name = value.slice(nameStart, i).toLowerCase();
       i++;
       let pairValue: string;
       if (value.charCodeAt(i) === 34 /* " */) {
         i++;
-        let text = '';
+        const textStart = i;
+        let text: string | undefined;
         let closed = false;
         while (i < length) {
           const code = value.charCodeAt(i);
-          if (code === 92 /* \ */ && i + 1 < length) {
-            text += value[i + 1];
-            i += 2;
-          } else if (code === 34) {
+          if (code === 34) {
             closed = true;
-            i++;
             break;
-          } else {
-            text += value[i];
-            i++;
           }
+          if (code === 92 /* \ */) {
+            // Rare: a quoted-pair. Build the text from here on instead of slicing it.
+            text = (text ?? value.slice(textStart, i)) + (i + 1 < length ? value[i + 1] : '');
+            i += 2;
+            continue;
+          }
+          if (text !== undefined) text += value[i];
+          i++;
         }
         if (!closed) {
           valid = false;
           break;
         }
-        pairValue = text;
+        pairValue = text ?? value.slice(textStart, i);
+        i++;
       } else {
         const valueStart = i;
         while (i < length && isTokenChar(value.charCodeAt(i))) i++;
-        pairValue = value.slice(valueStart, i);
-        if (pairValue === '') {
+        if (i === valueStart) {
           valid = false;
           break;
         }
+        pairValue = value.slice(valueStart, i);
       }
       while (i < length && OWS(value.charCodeAt(i))) i++;
       const next = value.charCodeAt(i);
@@ -105,11 +96,11 @@ export function forwardedForEntries(value: string): ForwardedEntries {
         valid = false;
         break;
       }
-      if (seen.has(name)) {
+      if (seen.includes(name)) {
         valid = false;
         break;
       }
-      seen.add(name);
+      seen.push(name);
       if (name === 'for') forValue = pairValue;
     }
     if (!valid) {
@@ -123,12 +114,12 @@ export function forwardedForEntries(value: string): ForwardedEntries {
         i++;
       }
     }
-    elements.push(valid ? forValue : undefined);
+    if (!empty) elements.push(valid ? forValue : undefined);
     if (elements.length > 2 * (MAX_FORWARDED_HOPS + 1)) elements.splice(0, MAX_FORWARDED_HOPS + 1);
     i++;
   }
   const nearestFirst = elements.reverse();
-  return nearestFirst.slice(0, MAX_FORWARDED_HOPS + 1);
+  return nearestFirst.length > MAX_FORWARDED_HOPS + 1 ? nearestFirst.slice(0, MAX_FORWARDED_HOPS + 1) : nearestFirst;
 }
 
 /**

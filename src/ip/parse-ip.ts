@@ -147,7 +147,15 @@ export function parseIpAddress(input: string): ParsedIp | undefined {
 const RECENT_ADDRESS_LIMIT = 512;
 const recentAddresses = new Map<string, ParsedIp>();
 
-function parseUncached(input: string): ParsedIp | undefined {
+/**
+ * Reads the base address of a CIDR range, where the unspecified addresses are legitimate (`0.0.0.0/0`, `::/0`,
+ * `::ffff:0.0.0.0/96`). Not cached: it runs at configuration time only.
+ */
+export function parseRangeBase(input: string): ParsedIp | undefined {
+  return parseUncached(input, true);
+}
+
+function parseUncached(input: string, allowUnspecified = false): ParsedIp | undefined {
   let text = input.length > MAX_ADDRESS_LENGTH ? '' : input.trim();
   if (text === '') return undefined;
   if (text.charCodeAt(0) === 91 /* [ */) {
@@ -173,15 +181,15 @@ function parseUncached(input: string): ParsedIp | undefined {
   if (!text.includes(':')) {
     const value = parseIPv4(text);
     // parseIPv4 accepts only the canonical dotted form, so the text is already what formatIp would write.
-    return value === undefined || value === 0 ? undefined : { kind: 4, value, text };
+    return value === undefined || (value === 0 && !allowUnspecified) ? undefined : { kind: 4, value, text };
   }
   const groups = parseIPv6(text);
   if (groups === undefined) return undefined;
   if (isIPv4Mapped(groups)) {
     const value = (groups[6] as number) * 65536 + (groups[7] as number);
-    return value === 0 ? undefined : { kind: 4, value };
+    return value === 0 && !allowUnspecified ? undefined : { kind: 4, value };
   }
-  if (groups.every((group) => group === 0)) return undefined;
+  if (!allowUnspecified && groups.every((group) => group === 0)) return undefined;
   return { kind: 6, groups };
 }
 

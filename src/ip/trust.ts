@@ -1,5 +1,5 @@
 import { suggestName } from '../options/suggest.js';
-import { parseIPv4, parseIpAddress, type ParsedIp } from './parse-ip.js';
+import { parseIPv4, parseRangeBase, type ParsedIp } from './parse-ip.js';
 
 /**
  * Which peers are our own proxies, in the forms Express's `trust proxy` accepts (except `true`).
@@ -19,17 +19,21 @@ const PRESETS: Readonly<Record<string, readonly string[]>> = {
   uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
 };
 
-const TRUST_TRUE_MESSAGE =
-  'trustProxy: true would trust every hop, so any client could choose its own address by sending X-Forwarded-For. ' +
-  'Pass the number of proxies in front of the app (e.g. trustProxy: 1) or their addresses ' +
-  "(e.g. trustProxy: 'loopback' or ['10.0.0.0/8'])";
+/** The one message for every setting that trusts every address: `true`, `'0.0.0.0/0, ::/0'`, `'::/0'`, … */
+function trustsEveryoneMessage(optionName: string, shown: string): string {
+  return (
+    `sentry-request-user: ${optionName}: ${shown} would trust every hop, so any client could choose its own address ` +
+    'by sending X-Forwarded-For. Pass the number of proxies in front of the app (e.g. trustProxy: 1) or their ' +
+    "addresses (e.g. trustProxy: 'loopback' or ['10.0.0.0/8'])."
+  );
+}
 
 export const trustNothing: TrustPredicate = () => false;
 
 /** Turns a `trustProxy` option into a predicate, once; throws a TypeError that says the fix for a bad value. */
 export function compileTrust(trustProxy: unknown, optionName = 'trustProxy'): TrustPredicate {
   if (trustProxy === undefined || trustProxy === false) return trustNothing;
-  if (trustProxy === true) throw new TypeError(`sentry-request-user: ${TRUST_TRUE_MESSAGE.replace('trustProxy', optionName)}.`);
+  if (trustProxy === true) throw new TypeError(trustsEveryoneMessage(optionName, 'true'));
   if (typeof trustProxy === 'number') {
     if (!Number.isInteger(trustProxy) || trustProxy < 0) {
       throw new TypeError(
@@ -63,7 +67,9 @@ export function compileTrust(trustProxy: unknown, optionName = 'trustProxy'): Tr
       if (preset) ranges.push(...preset.map((range) => parseRange(range, optionName)));
       else ranges.push(parseRange(name, optionName));
     }
-    return compileRanges(ranges);
+    const expanded = withMappedIPv4(ranges);
+    if (coversEveryAddress(expanded)) throw new TypeError(trustsEveryoneMessage(optionName, JSON.stringify(trustProxy)));
+    return compileRanges(expanded);
   }
   throw new TypeError(
     `sentry-request-user: ${optionName} must be false, a hop count, an address/CIDR/preset string or array, or a function; got ${typeof trustProxy}.`,
@@ -74,7 +80,7 @@ function parseRange(text: string, optionName: string): Range {
   const slash = text.indexOf('/');
   const addressText = slash === -1 ? text : text.slice(0, slash);
   const maskText = slash === -1 ? undefined : text.slice(slash + 1);
-  const address = parseIpAddress(addressText) ?? parseUnspecified(addressText);
+  const address = parseRangeBase(addressText);
   const colon = addressText.indexOf(':');
   const hasPortOrZone = addressText.includes('[') || addressText.includes('%') || (colon !== -1 && colon === addressText.lastIndexOf(':'));
   if (address === undefined || hasPortOrZone) {
@@ -115,13 +121,6 @@ function parseRange(text: string, optionName: string): Range {
   return { kind: 6, groups: address.groups, prefix };
 }
 
-/** `0.0.0.0/0` and `::/0` are legitimate ranges even though no client has those addresses. */
-function parseUnspecified(text: string): ParsedIp | undefined {
-  if (text === '0.0.0.0') return { kind: 4, value: 0 };
-  if (text === '::') return { kind: 6, groups: [0, 0, 0, 0, 0, 0, 0, 0] };
-  return undefined;
-}
-
 function netmaskToPrefix(mask: number): number | undefined {
   for (let prefix = 0; prefix <= 32; prefix++) {
     if (maskIPv4(0xffffffff, prefix) === mask) return prefix;
@@ -143,6 +142,55 @@ function matchesIPv6(groups: readonly number[], range: readonly number[], prefix
     bits -= take;
   }
   return true;
+}
+
+/** `::ffff:0:0/96`: where IPv4 lives inside IPv6. IPv4 clients are matched as IPv4, so ranges here need translating. */
+const MAPPED_IPV4_GROUPS: readonly number[] = [0, 0, 0, 0, 0, 0xffff, 0, 0];
+
+/**
+ * An IPv6 range that contains the whole IPv4-mapped block (`::/0`, `::/1`, `::ffff:0:0/96`) also trusts every IPv4
+ * client, as it does in Express (proxy-addr compares an IPv4 address with an IPv6 range in its mapped form). Parsed
+ * addresses are IPv4 whenever they are mapped, so that coverage is added as the IPv4 range `0.0.0.0/0`.
+ */
+function withMappedIPv4(ranges: readonly Range[]): Range[] {
+  const result = [...ranges];
+  for (const range of ranges) {
+    if (range.kind === 6 && range.prefix <= 96 && matchesIPv6(MAPPED_IPV4_GROUPS, range.groups, range.prefix)) {
+      result.push({ kind: 4, base: 0, prefix: 0 });
+      break;
+    }
+  }
+  return result;
+}
+
+/** True when the union of the ranges is every address clients can have, IPv4 and IPv6: the same as `true`. */
+function coversEveryAddress(ranges: readonly Range[]): boolean {
+  const v4: [bigint, bigint][] = [];
+  // The mapped block counts as covered on the IPv6 side: its addresses are matched as IPv4.
+  const v6: [bigint, bigint][] = [[0xffffn << 32n, (0xffffn << 32n) + (1n << 32n)]];
+  for (const range of ranges) {
+    if (range.kind === 4) {
+      const start = BigInt(range.base);
+      v4.push([start, start + (1n << BigInt(32 - range.prefix))]);
+    } else {
+      let start = 0n;
+      for (const group of range.groups) start = (start << 16n) | BigInt(group);
+      const size = 1n << BigInt(128 - range.prefix);
+      start -= start % size;
+      v6.push([start, start + size]);
+    }
+  }
+  return coversWhole(v4, 1n << 32n) && coversWhole(v6, 1n << 128n);
+}
+
+function coversWhole(intervals: [bigint, bigint][], end: bigint): boolean {
+  intervals.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let reached = 0n;
+  for (const [start, stop] of intervals) {
+    if (start > reached) return false;
+    if (stop > reached) reached = stop;
+  }
+  return reached >= end;
 }
 
 function compileRanges(ranges: readonly Range[]): TrustPredicate {

@@ -1,11 +1,12 @@
-import { resolveClientIp, type CoreOptions, type RequestLike } from '../../src/index.js';
+import proxyAddr from 'proxy-addr';
+import { resolveClientIp, type ResolveClientIpOptions, type RequestLike } from '../../src/index.js';
 import { MAX_FORWARDED_HOPS } from '../../src/ip/forwarded-header.js';
 
 function request(peer: string | undefined, headers: Record<string, string | string[]> = {}, extra: Partial<RequestLike> = {}): RequestLike {
   return { headers, socket: peer === undefined ? undefined : { remoteAddress: peer }, ...extra };
 }
 
-type Case = [description: string, peer: string | undefined, headers: Record<string, string | string[]>, options: CoreOptions | undefined, expected: string | undefined];
+type Case = [description: string, peer: string | undefined, headers: Record<string, string | string[]>, options: ResolveClientIpOptions | undefined, expected: string | undefined];
 
 const XFF = 'x-forwarded-for';
 
@@ -53,7 +54,6 @@ const cases: Case[] = [
   ['IPv4 with port is stripped', '127.0.0.1', { [XFF]: '198.51.100.7:8080' }, { trustProxy: 'loopback' }, '198.51.100.7'],
   ['leading-zero octets rejected', '127.0.0.1', { [XFF]: '010.0.0.1' }, { trustProxy: 'loopback' }, '127.0.0.1'],
   ['hostname rejected', '127.0.0.1', { [XFF]: 'evil.example.com' }, { trustProxy: 'loopback' }, '127.0.0.1'],
-  ['empty trailing entry stops the walk', '127.0.0.1', { [XFF]: '198.51.100.7,' }, { trustProxy: 'loopback' }, '127.0.0.1'],
   ['IPv4-mapped entry becomes IPv4', '127.0.0.1', { [XFF]: '::ffff:198.51.100.7' }, { trustProxy: 'loopback' }, '198.51.100.7'],
   ['upper-case IPv6 entry canonicalised', '127.0.0.1', { [XFF]: '2001:DB8:0::0:1' }, { trustProxy: 'loopback' }, '2001:db8::1'],
   ['repeated header lines are one list (array form)', '127.0.0.1', { [XFF]: ['6.6.6.6', '198.51.100.7'] }, { trustProxy: 'loopback' }, '198.51.100.7'],
@@ -83,13 +83,74 @@ const cases: Case[] = [
   ['clientIpHeader with IPv6', '127.0.0.1', { 'x-real-ip': '2001:DB8::7' }, { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' }, '2001:db8::7'],
 ];
 
+/** RFC 9110 §5.6.1: a recipient ignores empty list elements; they are not hops and not unusable entries. */
+const emptyElementCases: [description: string, value: string | string[], expected: string][] = [
+  ['trailing empty elements', '198.51.100.7,, ,', '198.51.100.7'],
+  ['one trailing comma', '198.51.100.7,', '198.51.100.7'],
+  ['leading empty elements', ', ,198.51.100.7', '198.51.100.7'],
+  ['empty elements between hops do not count as hops', '6.6.6.6, ,, 198.51.100.7', '198.51.100.7'],
+  ['empty elements between trusted hops', '198.51.100.7, , 10.0.0.1,,', '198.51.100.7'],
+  ['tabs and spaces only', '198.51.100.7,\t, \t ,', '198.51.100.7'],
+  ['nothing but empty elements: the peer', ' , ,, ', '127.0.0.1'],
+  ['an empty header value: the peer', '', '127.0.0.1'],
+  ['an empty header line after the proxy line', ['198.51.100.7', ''], '198.51.100.7'],
+  ['empty lines around the list', ['', '6.6.6.6, 198.51.100.7', ' '], '198.51.100.7'],
+  ['an empty element does not hide garbage', 'garbage, , 198.51.100.7', '198.51.100.7'],
+  ['garbage after empty elements still stops the walk', '198.51.100.7, garbage,,', '127.0.0.1'],
+];
+
+const emptyForwardedCases: [description: string, value: string | string[], expected: string][] = [
+  ['trailing empty elements', 'for=198.51.100.7,, ,', '198.51.100.7'],
+  ['leading empty elements', ' ,,for=198.51.100.7', '198.51.100.7'],
+  ['empty elements between trusted hops', 'for=198.51.100.7, ,for=10.0.0.1, ', '198.51.100.7'],
+  ['an empty header line after the proxy line', ['for=198.51.100.7', ''], '198.51.100.7'],
+  ['nothing but empty elements: the peer', ', ,', '127.0.0.1'],
+  // Not empty: an element with pairs but no `for` (or only `;`) still stops the walk.
+  ['an element of only ";" is not empty and has no for', 'for=198.51.100.7, ;', '127.0.0.1'],
+  ['an element without for still stops', 'for=198.51.100.7, proto=https,', '127.0.0.1'],
+];
+
+describe('resolveClientIp ignores empty list elements (RFC 9110 §5.6.1)', () => {
+  const options: ResolveClientIpOptions = { trustProxy: 'loopback, uniquelocal' };
+
+  it.each(emptyElementCases)('X-Forwarded-For: %s', (_description, value, expected) => {
+    expect(resolveClientIp(request('127.0.0.1', { [XFF]: value }), options)).toBe(expected);
+  });
+
+  // proxy-addr keeps unusable entries and does not treat tabs as whitespace; every other row must agree with it.
+  it.each(emptyElementCases.filter(([description]) => !description.includes('garbage') && !description.includes('tabs')))(
+    'X-Forwarded-For: %s — the same as Express req.ip (proxy-addr)',
+    (_description, value, expected) => {
+      // Node joins repeated X-Forwarded-For lines with ', ', which is what Express then reads.
+      const joined = Array.isArray(value) ? value.join(', ') : value;
+      const req = { headers: { [XFF]: joined }, socket: { remoteAddress: '127.0.0.1' } };
+      expect(proxyAddr(req as never, proxyAddr.compile(['loopback', 'uniquelocal']))).toBe(expected);
+    },
+  );
+
+  it.each(emptyForwardedCases)('Forwarded: %s', (_description, value, expected) => {
+    expect(resolveClientIp(request('127.0.0.1', { forwarded: value }), { ...options, forwardedHeader: 'forwarded' })).toBe(expected);
+  });
+
+  it('empty elements do not use up the hop cap', () => {
+    const chain = Array.from({ length: MAX_FORWARDED_HOPS - 1 }, (_, i) => `10.0.0.${i + 1}`);
+    const header = ['198.51.100.7', ...chain].join(',,  ,,');
+    expect(resolveClientIp(request('127.0.0.1', { [XFF]: header }), options)).toBe('198.51.100.7');
+  });
+
+  it('a header of 100,000 commas resolves to the peer', () => {
+    expect(resolveClientIp(request('127.0.0.1', { [XFF]: ','.repeat(100000) }), options)).toBe('127.0.0.1');
+    expect(resolveClientIp(request('127.0.0.1', { forwarded: ','.repeat(100000) }), { ...options, forwardedHeader: 'forwarded' })).toBe('127.0.0.1');
+  });
+});
+
 describe('resolveClientIp', () => {
   it.each(cases)('%s', (_description, peer, headers, options, expected) => {
     expect(resolveClientIp(request(peer, headers), options)).toBe(expected);
   });
 
   it('believes a vendor header only when sent exactly once (rawHeaders)', () => {
-    const options: CoreOptions = { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' };
+    const options: ResolveClientIpOptions = { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' };
     const once = request('127.0.0.1', { 'x-real-ip': '198.51.100.7' }, { rawHeaders: ['X-Real-IP', '198.51.100.7'] });
     const twice = request('127.0.0.1', { 'x-real-ip': '198.51.100.7' }, { rawHeaders: ['X-Real-IP', '198.51.100.7', 'x-real-ip', '6.6.6.6'] });
     expect(resolveClientIp(once, options)).toBe('198.51.100.7');
@@ -97,7 +158,7 @@ describe('resolveClientIp', () => {
   });
 
   it('believes a vendor header only when sent exactly once (headersDistinct)', () => {
-    const options: CoreOptions = { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' };
+    const options: ResolveClientIpOptions = { trustProxy: 'loopback', clientIpHeader: 'x-real-ip' };
     const twice = request('127.0.0.1', { 'x-real-ip': '198.51.100.7' }, { headersDistinct: { 'x-real-ip': ['198.51.100.7', '6.6.6.6'] } });
     expect(resolveClientIp(twice, options)).toBe('127.0.0.1');
   });
@@ -125,6 +186,43 @@ describe('resolveClientIp', () => {
   });
 });
 
+describe('trustProxy settings that trust every address are rejected like true', () => {
+  it.each<[string, unknown]>([
+    ['true', true],
+    ['both families, comma list', '0.0.0.0/0, ::/0'],
+    ['both families, no space', '0.0.0.0/0,::/0'],
+    ['both families, array', ['0.0.0.0/0', '::/0']],
+    ['::/0 alone (covers IPv4 through the mapped block, as in Express)', '::/0'],
+    ['::/1 covers the mapped block too, with 8000::/1', '::/1, 8000::/1'],
+    ['halves of both spaces', ['0.0.0.0/1', '128.0.0.0/1', '::/1', '8000::/1']],
+    ['with a preset added', 'loopback, 0.0.0.0/0, ::/0'],
+    ['a netmask of all zeros', '0.0.0.0/0.0.0.0, ::/0'],
+    ['the mapped block in IPv6 form with all of IPv6', '::ffff:0.0.0.0/96, ::/0'],
+  ])('%s', (_description, trustProxy) => {
+    const attempt = (): unknown => resolveClientIp(request('127.0.0.1'), { trustProxy } as ResolveClientIpOptions);
+    expect(attempt).toThrow(TypeError);
+    expect(attempt).toThrow(/would trust every hop, so any client could choose its own address.*number of proxies/);
+  });
+
+  it.each<[string, ResolveClientIpOptions['trustProxy'], string, string]>([
+    ['all of IPv4 only: IPv6 peers stay untrusted', '0.0.0.0/0', '2001:db8::9', '2001:db8::9'],
+    ['all of IPv4 only: an IPv4 peer is trusted', '0.0.0.0/0', '203.0.113.9', '198.51.100.7'],
+    ['all of global unicast IPv6: IPv4 peers stay untrusted', '2000::/3', '203.0.113.9', '203.0.113.9'],
+    ['::ffff:0:0/96 trusts every IPv4 peer', '::ffff:0.0.0.0/96', '203.0.113.9', '198.51.100.7'],
+    ['::ffff:0:0/96 trusts an IPv4-mapped peer', '::ffff:0.0.0.0/96', '::ffff:203.0.113.9', '198.51.100.7'],
+    ['::ffff:0:0/96 does not trust IPv6 peers', '::ffff:0.0.0.0/96', '2001:db8::9', '2001:db8::9'],
+  ])('accepted: %s', (_description, trustProxy, peer, expected) => {
+    expect(resolveClientIp(request(peer, { [XFF]: '198.51.100.7' }), { trustProxy })).toBe(expected);
+  });
+
+  it('an IPv6 range over the mapped block trusts IPv4 peers the way Express does', () => {
+    const trust = proxyAddr.compile('::ffff:0.0.0.0/96');
+    const req = { headers: { [XFF]: '198.51.100.7' }, socket: { remoteAddress: '203.0.113.9' } };
+    expect(proxyAddr(req as never, trust)).toBe('198.51.100.7');
+    expect(resolveClientIp(request('203.0.113.9', { [XFF]: '198.51.100.7' }), { trustProxy: '::ffff:0.0.0.0/96' })).toBe('198.51.100.7');
+  });
+});
+
 describe('resolveClientIp configuration errors', () => {
   it.each<[string, unknown, RegExp]>([
     ['trustProxy true', { trustProxy: true }, /trust every hop.*number of proxies/],
@@ -140,7 +238,7 @@ describe('resolveClientIp configuration errors', () => {
     ['invalid header name', { clientIpHeader: 'x real ip' }, /header name/],
     ['options not an object', 'loopback', /options must be an object/],
   ])('%s throws a TypeError that says the fix', (_name, options, message) => {
-    expect(() => resolveClientIp(request('127.0.0.1'), options as CoreOptions)).toThrow(TypeError);
-    expect(() => resolveClientIp(request('127.0.0.1'), options as CoreOptions)).toThrow(message);
+    expect(() => resolveClientIp(request('127.0.0.1'), options as ResolveClientIpOptions)).toThrow(TypeError);
+    expect(() => resolveClientIp(request('127.0.0.1'), options as ResolveClientIpOptions)).toThrow(message);
   });
 });
