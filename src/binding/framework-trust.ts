@@ -1,3 +1,4 @@
+import { normalizeIp } from '../ip/parse-ip.js';
 import { compileTrust, trustNothing } from '../ip/trust.js';
 import type { FrameworkTrust } from './framework.js';
 
@@ -49,5 +50,30 @@ function compileKoaTrust(proxy: unknown, maxIpsCount: unknown, proxyIpHeader: un
     trustsEveryHop: true,
     listHeader,
     everyHopFix: 'Set app.maxIpsCount to the number of proxies in front of the app.',
+  };
+}
+
+const FASTIFY_EVERY_HOP_FIX =
+  "Set Fastify's trustProxy to your proxies' addresses or CIDR ranges (e.g. trustProxy: '10.0.0.0/8'), instead of true.";
+
+/**
+ * Fastify's setting, as Fastify itself applied it to this request. Fastify keeps its compiled trust function private,
+ * but publishes its verdict: `request.ips` is the peer followed by the X-Forwarded-For entries, right to left, cut
+ * after the first hop it does not trust (proxy-addr's `all`). So hop N is trusted exactly when Fastify checked it and
+ * moved past it: N < ips.length - 1, and only for the very address Fastify saw there. This follows whatever the
+ * installed Fastify means by its option (hop counts were dropped in 5.12.1; functions get raw addresses), and it
+ * trusts nothing where Fastify did not look (no X-Forwarded-For, or a different list header).
+ *
+ * `rawSetting` is the app's option as given, when it could be read, only to warn about `true`.
+ */
+export function fastifyFrameworkTrust(ips: unknown, rawSetting: unknown): FrameworkTrust {
+  const trustsEveryHop = rawSetting === true;
+  if (!Array.isArray(ips) || ips.length < 2) return { trust: trustNothing, trustsEveryHop, everyHopFix: FASTIFY_EVERY_HOP_FIX };
+  const trusted: (string | undefined)[] = [];
+  for (let hop = 0; hop < ips.length - 1; hop++) trusted.push(normalizeIp(ips[hop]));
+  return {
+    trust: (address, hop) => hop < trusted.length && trusted[hop] === address,
+    trustsEveryHop,
+    everyHopFix: FASTIFY_EVERY_HOP_FIX,
   };
 }

@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  ADAPTER_OPTION_NAMES,
+  createRequestBinder,
+  firstPresentPrincipal,
+  parseOptions,
+  type AdapterOptions,
+  type FrameworkAccess,
+} from '../src/adapter-kit.js';
+import { fastifyFrameworkTrust } from '../src/binding/framework-trust.js';
+
+export type SentryUserOptions = AdapterOptions<[request: FastifyRequest, reply: FastifyReply], FastifyRequest>;
+
+/** @fastify/jwt and @fastify/passport → @fastify/session (or any session plugin with `request.session.user`). */
+const PRINCIPAL_PATHS = [
+  ['request', 'user'],
+  ['request', 'session', 'user'],
+] as const;
+
+/**
+ * The app's `trustProxy` option as given, only to warn once about `true`: Fastify keeps it on the root instance under
+ * an unexported symbol. Unreadable in some other Fastify release → no warning; the trust itself comes from
+ * `request.ips`, which is public.
+ */
+function readTrustProxySetting(instance: FastifyInstance): unknown {
+  try {
+    for (let object: object | null = instance; object !== null; object = Object.getPrototypeOf(object) as object | null) {
+      const key = Object.getOwnPropertySymbols(object).find((symbol) => symbol.description === 'fastify.options');
+      if (key !== undefined) return (object as Record<symbol, { trustProxy?: unknown } | undefined>)[key]?.trustProxy;
+    }
+  } catch {
+    // A proxy or an odd instance: no warning, nothing else changes.
+  }
+  return undefined;
+}
+
+/** Target: the reply, which leads to both Fastify objects and both Node ones without allocating per request. */
+function fastifyAccess(trustProxySetting: unknown): FrameworkAccess<FastifyReply> {
+  return {
+    name: 'Fastify',
+    // Fastify keeps the URL as received in `raw.originalUrl` when its `rewriteUrl` changes `raw.url`; the core reads it.
+    request: (reply) => reply.request.raw,
+    response: (reply) => reply.raw,
+    detectPrincipal: (reply) => firstPresentPrincipal({ request: reply.request }, PRINCIPAL_PATHS),
+    callGetUser: (getUser, reply) => (getUser as (request: FastifyRequest, reply: FastifyReply) => unknown)(reply.request, reply),
+    mapUserArgument: (reply) => reply.request,
+    frameworkTrust: (reply) => fastifyFrameworkTrust(reply.request.ips, trustProxySetting),
+  };
+}
+
+function sentryUserPlugin(instance: FastifyInstance, options: SentryUserOptions, done: (error?: Error) => void): void {
+  let binder;
+  try {
+    binder = createRequestBinder(parseOptions(options, ADAPTER_OPTION_NAMES, true), fastifyAccess(readTrustProxySetting(instance)));
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  const requestBinder = binder;
+  instance.addHook('onRequest', function sentryUserOnRequest(_request, reply, hookDone) {
+    requestBinder.enter(reply, hookDone);
+  });
+  done();
+}
+
+/**
+ * Fastify plugin: every Sentry event captured while a request is handled gets the authenticated user and the trusted
+ * client address (`request.env.REMOTE_ADDR`). It applies to the whole app (like a `fastify-plugin` plugin), follows
+ * the app's own `trustProxy` option, and reads the user only when an event is captured, so your auth may run later.
+ *
+ * @example
+ * import * as Sentry from '@sentry/node'; // Sentry.init ran first, in instrument.js
+ * import Fastify from 'fastify';
+ * import { sentryUser } from 'sentry-request-user/fastify';
+ *
+ * const app = Fastify({ trustProxy: '10.0.0.0/8' }); // your proxies' addresses
+ * await app.register(sentryUser);
+ * // … auth (e.g. @fastify/jwt), routes …
+ */
+export const sentryUser: FastifyPluginCallback<SentryUserOptions> = Object.assign(sentryUserPlugin, {
+  // Not encapsulated: the hook applies to every route of the app, as with fastify-plugin.
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'sentry-request-user',
+  [Symbol.for('plugin-meta')]: { name: 'sentry-request-user' },
+});
+
+export default sentryUser;
