@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { describeEvent, e2eSuite, eventMatching, piiOptions, SENTRY_MAJOR } from './harness.js';
@@ -9,6 +11,11 @@ const app = suite.app;
 
 const SPOOF = { 'X-Forwarded-For': '6.6.6.6', 'X-Client-IP': '5.5.5.5', 'X-Real-IP': '4.4.4.4', 'CF-Connecting-IP': '3.3.3.3' };
 const token = (claims: object) => jwt.sign(claims, 'jwt-secret', { algorithm: 'HS256' });
+/** The Fastify the fixtures run with (the repository's, or a compatibility cell's). */
+const fastifyVersionParts = (): number[] => {
+  const root = process.env.SRU_FIXTURE_ROOT ? path.resolve(process.env.SRU_FIXTURE_ROOT) : path.resolve(__dirname, '../..');
+  return (JSON.parse(readFileSync(path.join(root, 'node_modules/fastify/package.json'), 'utf8')) as { version: string }).version.split('.').map(Number);
+};
 const clear = () => {
   suite.receiver().items.length = 0;
 };
@@ -49,7 +56,7 @@ describe('Fastify + @sentry/node: the client address', () => {
     const fixture = await app({ trustProxy: 1 });
     await request(fixture.url).get('/message?tag=fastify-hops').set('X-Forwarded-For', '6.6.6.6').expect(200);
     const event = await eventMatching(suite.receiver(), 'message fastify-hops');
-    const fastifyVersion = (require('fastify/package.json') as { version: string }).version.split('.').map(Number);
+    const fastifyVersion = fastifyVersionParts();
     const hopCountsDropped = (fastifyVersion[0] ?? 0) > 5 || (fastifyVersion[0] === 5 && ((fastifyVersion[1] ?? 0) > 12 || (fastifyVersion[1] === 12 && (fastifyVersion[2] ?? 0) >= 1)));
     expect(event.request.env.REMOTE_ADDR).toBe(hopCountsDropped ? '127.0.0.1' : '6.6.6.6');
   });
