@@ -3,7 +3,7 @@ const http = require('node:http');
 const Sentry = require('@sentry/node');
 Sentry.init({ dsn: process.env.BENCH_DSN });
 const express = require('express');
-const { sentryUser } = require('sentry-request-user/express');
+const { sentryUser } = require(require('node:path').join(process.env.BENCH_PACKAGE_DIR, 'dist', 'cjs', 'adapters', 'express.js'));
 
 const TOTAL = Number(process.env.BENCH_REQUESTS);
 const app = express();

@@ -1,110 +1,183 @@
-// npm run bench [-- --quick]: throughput (Express and Koa, tracing off and on), per-event and resolution micro
-// benchmarks, memory. Prints Markdown tables and writes them to bench/results-latest.md.
-import { writeFileSync } from 'node:fs';
+// npm run bench [-- flags]: the hot-path benchmark (per-request CPU, GC, promotion and retention; Express and Koa,
+// plus Fastify and Hono when the package under test has those adapters; tracing off and on), then the per-event
+// and resolveClientIp micro benchmarks and (full mode) the long-run memory check. Prints Markdown and writes it to
+// bench/results-latest.md (or --out).
+//
+// Flags:
+//   --quick                 fewer rounds and requests, Express and Koa only, no memory run (under ~3 minutes)
+//   --pkg [label=]DIR       the package under test: a checkout with a built dist/ (default: this repository).
+//                           Repeat to compare builds of two commits in one run, e.g.
+//                           --pkg landed=/tmp/wt-base --pkg head=.
+//   --frameworks a,b        any of express, koa, fastify, hono (default: those every package has an adapter for)
+//   --tracing off,on        (default: both)
+//   --rounds N  --requests N  --traced-requests N  --warmup N  --connections N
+//   --only hot-path,micro,memory
+//   --out FILE
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureMemory, measureMiddlewareCost } from './memory.mjs';
+import { runGroup, variantsFor } from './hot-path/measure.mjs';
+import { groupMarkdown, summaryMarkdown } from './hot-path/report.mjs';
+import { measureMemory } from './memory.mjs';
 import { measurePerEvent } from './per-event.mjs';
-import { measureProfileShare } from './profile-share.mjs';
-import { measureGroup } from './throughput.mjs';
+import { startSink } from './sink.mjs';
 
 const require = createRequire(import.meta.url);
-const { startEnvelopeReceiver } = require('../support/envelope-receiver.cjs');
+const { FRAMEWORKS, FRAMEWORK_ORDER } = require('./hot-path/frameworks.cjs');
 const here = path.dirname(fileURLToPath(import.meta.url));
-const quick = process.argv.includes('--quick');
-const settings = quick
-  ? { rounds: 3, seconds: 0.25, microTime: 200, memoryRequests: 10000, only: ['sentry', 'sentry-again', 'sru', 'sru-user'] }
-  : { rounds: 10, seconds: 1, microTime: 2000, memoryRequests: 100000 };
+const repo = path.join(here, '..');
 
-import { readFileSync } from 'node:fs';
-const version = (name) => JSON.parse(readFileSync(path.join(here, '..', 'node_modules', name, 'package.json'), 'utf8')).version;
+function parseArgs(argv) {
+  const args = { pkg: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--quick') args.quick = true;
+    else if (flag.startsWith('--')) {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${flag} needs a value`);
+      if (flag === '--pkg') args.pkg.push(value);
+      else args[flag.slice(2)] = value;
+    } else throw new Error(`unknown argument ${flag}`);
+  }
+  return args;
+}
+const args = parseArgs(process.argv.slice(2));
+const quick = args.quick === true;
+const number = (name, fallback) => (args[name] === undefined ? fallback : Number(args[name]));
+const settings = {
+  rounds: number('rounds', quick ? 4 : 12),
+  requests: number('requests', quick ? 1000 : 4000),
+  tracedRequests: number('traced-requests', quick ? 300 : 1000),
+  warmup: number('warmup', quick ? 1000 : 3000),
+  connections: number('connections', 10),
+  probeRequests: 200,
+};
+const sections = (args.only ?? (quick ? 'hot-path,micro' : 'hot-path,micro,memory')).split(',');
+
+const packages = (args.pkg.length > 0 ? args.pkg : [`this repo=${repo}`]).map((spec) => {
+  const [label, dir] = spec.includes('=') ? spec.split(/=(.*)/s) : [path.basename(path.resolve(spec)), spec];
+  const resolved = path.resolve(dir);
+  if (!existsSync(path.join(resolved, 'dist', 'cjs', 'adapters', 'express.js'))) {
+    throw new Error(`${resolved} has no built dist/ (run npm run build there)`);
+  }
+  return { label, dir: resolved };
+});
+const hasAdapter = (pkg, framework) => existsSync(path.join(pkg.dir, 'dist', 'cjs', 'adapters', `${FRAMEWORKS[framework].adapter}.js`));
+const frameworks = args.frameworks
+  ? args.frameworks.split(',')
+  : FRAMEWORK_ORDER.filter((name) => (quick ? ['express', 'koa'].includes(name) : true) && packages.every((pkg) => hasAdapter(pkg, name)));
+const tracingModes = (args.tracing ?? 'off,on').split(',').map((mode) => mode === 'on');
+
+const version = (name) => JSON.parse(readFileSync(path.join(repo, 'node_modules', name, 'package.json'), 'utf8')).version;
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const lines = [];
 const out = (line = '') => {
   lines.push(line);
   console.log(line);
 };
+const progress = (message) => process.stderr.write(`  … ${message}\n`);
 
-const receiver = await startEnvelopeReceiver();
 const started = Date.now();
-out(`# Benchmark run (${quick ? 'quick' : 'full'})`);
+const sink = await startSink();
+out(`# Benchmark run (${quick ? 'quick' : 'full'}), ${new Date().toISOString()}`);
 out();
-out(`- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`);
-out(`- node ${process.version}; @sentry/node ${version('@sentry/node')}; express ${version('express')}; koa ${version('koa')}; autocannon ${version('autocannon')}; tinybench ${version('tinybench')}`);
-if (quick) out('- quick mode: fewer rounds, shorter runs, and only the variants the hot-path ratio needs; `npm run bench` runs all of them');
-out(`- throughput: ${settings.rounds} rounds × ${settings.seconds} s per variant, every variant in its own process, order reversed every other round, 20 connections; ratios are medians of per-round ratios`);
+out(`- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}; load average at start ${loadavg()} (other processes share these cores)`);
+out(`- node ${process.version}; @sentry/node ${version('@sentry/node')}; express ${version('express')}; koa ${version('koa')}; fastify ${version('fastify')}; hono ${version('hono')}; autocannon ${version('autocannon')}`);
+out(`- package under test: ${packages.map((pkg) => `${pkg.label} = ${pkg.dir}`).join('; ')}`);
 out();
 
-out('## Throughput (requests that capture no event: the hot path)');
-out();
-for (const framework of ['express', 'koa']) {
-  for (const tracing of [false, true]) {
-    const rows = await measureGroup(framework, tracing, { ...settings, dsn: receiver.dsn });
-    out(`### ${framework === 'express' ? 'Express' : 'Koa'}, tracing ${tracing ? 'on (tracesSampleRate 1)' : 'off'}`);
-    out();
-    out('| variant | req/s (median) | p50 ms | p99 ms | CPU µs/req (median) | req/s × bare | req/s × @sentry/node |');
-    out('|---|---:|---:|---:|---:|---:|---:|');
-    for (const row of rows) {
-      out(`| ${row.label} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${row.cpuUs.toFixed(1)} | ${Number.isFinite(row.vsBare) ? row.vsBare.toFixed(3) : '—'} | ${row.vsSentry.toFixed(3)} |`);
+const allVerdicts = [];
+if (sections.includes('hot-path')) {
+  out('## Hot path: requests that capture no event');
+  out();
+  out(`Per group, every variant runs in its own server process (\`--trace-gc-nvp --expose-gc\`); the load comes from this`);
+  out(`process (autocannon, ${settings.connections} keep-alive connections on 127.0.0.1). ${settings.rounds} rounds; each round runs a window of a fixed number of`);
+  out(`requests (${settings.requests} tracing off, ${settings.tracedRequests} tracing on; after ${settings.warmup} warm-up requests) against every variant, the order reversed`);
+  out('every other round. Per window: the server process\'s CPU time (`process.cpuUsage()`: all its threads, V8\'s GC');
+  out('helpers included), its GC time (`PerformanceObserver` "gc"), and the bytes its scavenges promoted to the old');
+  out('generation (sum of `promoted=`). Values are medians over rounds; ratios and differences are paired within a round,');
+  out('then the median is taken. After the last window, a retention probe: 200 more requests on keep-alive connections');
+  out('that stay open, a WeakRef to each Node request and framework object, a forced full GC, and a count of what is still');
+  out('alive; then again 1.5 s later (after @sentry/node 11\'s 500 ms span-flush timers), connections closed.');
+  out();
+  out('The **noise floor** of a group is read from its A/A control (two identical copies of the app without us): the larger');
+  out('of how far its median ratio is from 1 and half the interquartile range of its per-round ratios. A difference inside');
+  out('it is not evidence either way.');
+  out();
+  for (const framework of frameworks) {
+    for (const tracing of tracingModes) {
+      const title = `${FRAMEWORKS[framework].label}, tracing ${tracing ? 'on (tracesSampleRate 1)' : 'off'}`;
+      progress(`${title} (load ${loadavg()})`);
+      const load = loadavg();
+      const groupStarted = Date.now();
+      const { rows, notes } = await runGroup({
+        framework,
+        tracing,
+        variants: variantsFor(packages.filter((pkg) => hasAdapter(pkg, framework))),
+        rounds: settings.rounds,
+        requests: tracing ? settings.tracedRequests : settings.requests,
+        warmup: tracing ? Math.min(settings.warmup, settings.tracedRequests) : settings.warmup,
+        probeRequests: settings.probeRequests,
+        connections: settings.connections,
+        maxSeconds: 120,
+        dsn: sink.dsn,
+        progress,
+      });
+      const { lines: groupLines, verdicts } = groupMarkdown({ title, rows, notes, objectName: FRAMEWORKS[framework].objectName });
+      for (const line of groupLines) out(line);
+      out(`(${((Date.now() - groupStarted) / 1000).toFixed(0)} s; load average ${load} before, ${loadavg()} after)`);
+      out();
+      allVerdicts.push(...verdicts);
     }
-    out();
-    for (const comparison of rows.comparisons) {
-      out(`- ${comparison.name}: req/s **${comparison.rps.toFixed(3)}**, CPU-bound throughput **${comparison.cpu.toFixed(3)}**`);
-    }
-    out();
   }
+  out('### Summary: sentryUser() against the targets');
+  out();
+  out('Targets: CPU/req and GC/1k ≤ 1.01 × the app without us (and within noise of the no-op layer), promoted bytes/req');
+  out('− the no-op layer ≈ 0, 0 retained. In brackets: the A/A control\'s median and the noise floor.');
+  out();
+  for (const line of summaryMarkdown(allVerdicts)) out(line);
+  out();
 }
 
-const direct = await measureMiddlewareCost({ iterations: quick ? 30000 : 200000, dsn: receiver.dsn });
-out('## The middleware\'s own cost per request');
-out();
-out('Measured directly: the same loop with and without the middleware call, each iteration in a fresh per-request');
-out('isolation scope as the SDK makes it; minimum of 7 alternating trials. For scale, a call to a no-op function in the same place.');
-out();
-out('| | per request, without | with | cost |');
-out('|---|---:|---:|---:|');
-for (const [name, row] of [['Express sentryUser()', direct.express], ['Koa sentryUser()', direct.koa], ['a no-op function', direct.noopCall]]) {
-  out(`| ${name} | ${row.baselineNs.toFixed(0)} ns | ${row.withNs.toFixed(0)} ns | ${row.costNs.toFixed(0)} ns |`);
+if (sections.includes('micro')) {
+  const micro = await measurePerEvent({ time: quick ? 300 : 2000, packageDir: packages.at(-1).dir });
+  out(`## Per event (${packages.at(-1).label})`);
+  out();
+  if (micro.fill) {
+    out('| task | ops/s | median µs |');
+    out('|---|---:|---:|');
+    for (const row of micro.fill) out(`| ${row.name} | ${Math.round(row.opsPerSec)} | ${row.medianUs.toFixed(2)} |`);
+    out();
+    out(`fill vs @sentry/core's path: **${(micro.fill[0].opsPerSec / micro.fill[1].opsPerSec).toFixed(2)} ×** faster`);
+  } else {
+    out(`not measured: ${micro.fillUnavailable}`);
+  }
+  out();
+  out(`## Client address resolution (corpus of ${micro.corpusSize} requests per op: plain peer, one trusted hop, a 20-hop chain, IPv6, garbage, spoofed header)`);
+  out();
+  out('| task | ops/s | median µs |');
+  out('|---|---:|---:|');
+  for (const row of micro.resolve) out(`| ${row.name} | ${Math.round(row.opsPerSec)} | ${row.medianUs.toFixed(2)} |`);
+  out();
+  out(`resolveClientIp vs request-ip: **${(micro.resolve[0].opsPerSec / micro.resolve[1].opsPerSec).toFixed(2)} ×** the ops/s; vs proxy-addr: **${(micro.resolve[0].opsPerSec / micro.resolve[2].opsPerSec).toFixed(2)} ×**`);
+  out();
 }
-out();
 
-out('Our share of the real server\'s busy CPU under load (V8 CPU profile, self time of functions in this package, a principal on every request, no event captured):');
-out();
-for (const framework of ['express', 'koa']) {
-  const { share } = await measureProfileShare(framework, { seconds: quick ? 1 : 5, dsn: receiver.dsn });
-  out(`- ${framework === 'express' ? 'Express' : 'Koa'}: **${(share * 100).toFixed(2)} %** → implied hot-path throughput ratio **${(1 - share).toFixed(3)}**`);
+if (sections.includes('memory')) {
+  const memory = await measureMemory({ requests: quick ? 10000 : 100000, dsn: sink.dsn, packageDir: packages.at(-1).dir });
+  out(`## Memory (${packages.at(-1).label})`);
+  out();
+  out(`${memory.requests} requests through Express + @sentry/node + sentryUser(), 1 in 50 capturing an event; heap after GC:`);
+  out();
+  out('| before | after | growth | per request |');
+  out('|---:|---:|---:|---:|');
+  out(`| ${(memory.before / 2 ** 20).toFixed(1)} MiB | ${(memory.after / 2 ** 20).toFixed(1)} MiB | ${(memory.growthBytes / 2 ** 10).toFixed(0)} KiB | ${memory.growthBytesPerRequest.toFixed(2)} B |`);
+  out();
 }
-out();
 
-const micro = await measurePerEvent({ time: settings.microTime });
-out('## Per event');
-out();
-out('| task | ops/s | median µs |');
-out('|---|---:|---:|');
-for (const row of micro.fill) out(`| ${row.name} | ${Math.round(row.opsPerSec)} | ${row.medianUs.toFixed(2)} |`);
-out();
-out(`fill vs @sentry/core's path: **${(micro.fill[0].opsPerSec / micro.fill[1].opsPerSec).toFixed(2)} ×** faster`);
-out();
-out(`## Client address resolution (corpus of ${micro.corpusSize} requests per op: plain peer, one trusted hop, a 20-hop chain, IPv6, garbage, spoofed header)`);
-out();
-out('| task | ops/s | median µs |');
-out('|---|---:|---:|');
-for (const row of micro.resolve) out(`| ${row.name} | ${Math.round(row.opsPerSec)} | ${row.medianUs.toFixed(2)} |`);
-out();
-out(`resolveClientIp vs request-ip: **${(micro.resolve[0].opsPerSec / micro.resolve[1].opsPerSec).toFixed(2)} ×** the ops/s; vs proxy-addr: **${(micro.resolve[0].opsPerSec / micro.resolve[2].opsPerSec).toFixed(2)} ×**`);
-out();
-
-const memory = await measureMemory({ requests: settings.memoryRequests, dsn: receiver.dsn });
-out('## Memory');
-out();
-out(`${memory.requests} requests through Express + @sentry/node + sentryUser(), 1 in 50 capturing an event; heap after GC:`);
-out();
-out(`| before | after | growth | per request |`);
-out('|---:|---:|---:|---:|');
-out(`| ${(memory.before / 2 ** 20).toFixed(1)} MiB | ${(memory.after / 2 ** 20).toFixed(1)} MiB | ${(memory.growthBytes / 2 ** 10).toFixed(0)} KiB | ${memory.growthBytesPerRequest.toFixed(2)} B |`);
-out();
-out(`(${receiver.events().length} events received by the loopback receiver during the run; total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
-await receiver.close();
-writeFileSync(path.join(here, 'results-latest.md'), `${lines.join('\n')}\n`);
+out(`(total ${((Date.now() - started) / 1000).toFixed(0)} s; ${sink.stats().envelopes} envelopes reached the loopback sink; load average at the end ${loadavg()})`);
+await sink.close();
+writeFileSync(args.out ? path.resolve(args.out) : path.join(here, 'results-latest.md'), `${lines.join('\n')}\n`);
 process.exit(0);
