@@ -3,7 +3,7 @@
  * @internal
  */
 export { createRequestBinder, GET_USER_TIMEOUT_MS, type RequestBinder } from './binding/request-binder.js';
-export type { FrameworkAccess, FrameworkTrust } from './binding/framework.js';
+export type { FrameworkAccess, FrameworkTrust, ResponseLike } from './binding/framework.js';
 export { expressFrameworkTrust, koaFrameworkTrust } from './binding/framework-trust.js';
 export { firstPresentPrincipal } from './binding/detect-principal.js';
 export { parseOptions } from './options/parse-options.js';

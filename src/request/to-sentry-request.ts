@@ -18,8 +18,25 @@ const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:(\d{1,5}))?$/;
 
 /** What building the Request interface needs, already compiled. */
 export interface RequestDataConfig {
+  /** User data: REMOTE_ADDR, cookies, and headers that carry an address. */
   readonly pii: boolean;
   readonly resolution: ClientIpResolution;
+  /** The app's data-collection switches (a ceiling): a category that is off is not built at all. Default on. */
+  readonly headers?: boolean;
+  readonly cookies?: boolean;
+  readonly query?: boolean;
+}
+
+/**
+ * Headers that carry a client or proxy address: with user data off the address must appear nowhere in the event.
+ * `Forwarded`, `X-Forwarded-For`, `X-Real-IP`, every `*-IP` / `*-IPs` header (`CF-Connecting-IP`, `True-Client-IP`,
+ * `X-Client-IP`, `Fastly-Client-IP`, …), `Via`, and the vendor names without the suffix.
+ */
+const ADDRESS_HEADER = /^(?:forwarded|forwarded-for|x-forwarded|x-forwarded-for|x-original-forwarded-for|via|x-envoy-external-address|x-appengine-user-ip|x-real-ip)$|(?:^|-)ips?$/;
+
+/** True when a header's value carries an address (lower-case name). */
+export function isAddressHeader(lowerName: string): boolean {
+  return ADDRESS_HEADER.test(lowerName);
 }
 
 function safeString(read: () => unknown): string | undefined {
@@ -38,13 +55,14 @@ function headerText(value: unknown): string | undefined {
   return undefined;
 }
 
-function filterHeaders(headers: RequestLike['headers']): Record<string, string> {
+function filterHeaders(headers: RequestLike['headers'], pii: boolean): Record<string, string> {
   const result: Record<string, string> = {};
   let count = 0;
   for (const name of Object.keys(headers)) {
     if (count++ >= MAX_HEADERS) break;
     if (name === '__proto__') continue;
     const lower = name.toLowerCase();
+    if (!pii && isAddressHeader(lower)) continue;
     const text = headerText(headers[name]);
     if (text === undefined) continue;
     result[name] = ALWAYS_FILTERED.has(lower) || isSensitiveName(lower) ? FILTERED : text.slice(0, MAX_HEADER_VALUE);
@@ -53,20 +71,21 @@ function filterHeaders(headers: RequestLike['headers']): Record<string, string> 
 }
 
 /**
- * Filters the values of sensitive names in a header map another producer (the SDK, the application) already put on
- * an event, so the event is never weaker than our own filter.
+ * Filters a header map another producer (the SDK, the application) already put on an event, so the event is never
+ * weaker than our own filter: sensitive names `[Filtered]`, and without user data no header that carries an address.
  */
-export function filterSensitiveHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+export function filterEventHeaders(headers: Record<string, unknown>, pii: boolean): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
+    if (!pii && isAddressHeader(lower)) continue;
     result[name] = ALWAYS_FILTERED.has(lower) || isSensitiveName(lower) ? FILTERED : headers[name];
   }
   return result;
 }
 
 /** Filters sensitive cookie values in a cookie map another producer already put on an event (SDK 8 sends them raw). */
-export function filterSensitiveCookies(cookies: Record<string, unknown>): Record<string, unknown> {
+export function filterEventCookies(cookies: Record<string, unknown>): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const name of Object.keys(cookies)) result[name] = isSensitiveCookieName(name) ? FILTERED : cookies[name];
   return result;
@@ -164,13 +183,13 @@ export function buildRequestData(req: RequestLike, config: RequestDataConfig, cl
       const authority = origin.host === undefined ? undefined : origin.port === defaultPort ? origin.host : `${origin.host}:${origin.port}`;
       data.url = authority === undefined ? path : `${origin.scheme}://${authority}${path}`;
     }
-    if (query !== '') data.query_string = filterQueryString(query);
+    if (query !== '' && config.query !== false) data.query_string = filterQueryString(query);
 
     const headers = safeHeaders(req);
     if (headers) {
-      data.headers = filterHeaders(headers);
+      if (config.headers !== false) data.headers = filterHeaders(headers, config.pii);
       const cookieHeader = headerText(headers.cookie);
-      if (config.pii && cookieHeader !== undefined) data.cookies = parseCookies(cookieHeader);
+      if (config.pii && config.cookies !== false && cookieHeader !== undefined) data.cookies = parseCookies(cookieHeader);
     }
 
     const env: Record<string, string> = {};
@@ -205,7 +224,7 @@ export function toSentryRequest(req: RequestLike, options?: ToSentryRequestOptio
   const clientIp = options?.clientIp;
   return buildRequestData(
     req,
-    { pii: parsed.pii ?? defaultPii(), resolution: clientIpResolutionFor(options, REQUEST_OPTION_NAMES) },
+    { pii: defaultPii(parsed.pii), resolution: clientIpResolutionFor(options, REQUEST_OPTION_NAMES) },
     typeof clientIp === 'string' ? clientIp : undefined,
   );
 }

@@ -31,12 +31,42 @@ export interface SpanJsonShape {
 export interface ScopeShape {
   getClient?(): ClientShape | undefined;
   getUser?(): SentryUserShape | undefined;
+  clone?(): ScopeShape;
+  /** @sentry/core ≥ 8: the scope's data, with the SDK's per-request `sdkProcessingMetadata`. */
+  getScopeData?(): { sdkProcessingMetadata?: Record<string, unknown> };
+}
+
+/** What the SDK keeps about the request on its isolation scope (`sdkProcessingMetadata`). */
+export interface ProcessingMetadataShape {
+  /** @sentry/core ≥ 8.x: a copy of the request's url, method and headers. */
+  normalizedRequest?: { headers?: Record<string, unknown>; method?: unknown; url?: unknown };
+  /** The socket peer, read when the request came in. */
+  ipAddress?: unknown;
+  /** Early @sentry/node 8: the Node request itself. */
+  request?: unknown;
+}
+
+/** A collect-or-not switch of `dataCollection`: a boolean, or an allow / deny list of names. */
+export type CollectBehaviorShape = boolean | { allow?: unknown; deny?: unknown };
+
+/** `client.getDataCollectionOptions()`: @sentry/node 11 (`urlQueryParams`) and late 10.x (`queryParams`). */
+export interface DataCollectionShape {
+  userInfo?: unknown;
+  cookies?: CollectBehaviorShape;
+  httpHeaders?: { request?: CollectBehaviorShape } | CollectBehaviorShape;
+  urlQueryParams?: CollectBehaviorShape;
+  queryParams?: CollectBehaviorShape;
+}
+
+/** A log (`beforeCaptureLog`) or metric (`processMetric`) before it is serialised. */
+export interface TelemetryItemShape {
+  attributes?: Record<string, unknown>;
 }
 
 export interface ClientOptionsShape {
   debug?: boolean;
   sendDefaultPii?: boolean;
-  dataCollection?: { userInfo?: boolean };
+  dataCollection?: DataCollectionShape;
 }
 
 export type EventProcessorShape = ((event: SentryEventShape, hint: EventHintShape) => unknown) & { id?: string };
@@ -44,11 +74,12 @@ export type EventProcessorShape = ((event: SentryEventShape, hint: EventHintShap
 export interface ClientShape {
   getOptions(): ClientOptionsShape;
   /** @sentry/core ≥ 10.x: the resolved data-collection settings. */
-  getDataCollectionOptions?(): { userInfo?: boolean } | undefined;
+  getDataCollectionOptions?(): DataCollectionShape | undefined;
   addEventProcessor?(processor: EventProcessorShape): void;
   on?(hook: string, callback: (...args: never[]) => void): unknown;
 }
 
+/** One SDK version's async context strategy (`__SENTRY__[version].acs`). */
 export interface AsyncContextStrategyShape {
   getCurrentScope(): ScopeShape;
   getIsolationScope(): ScopeShape;

@@ -93,13 +93,23 @@ describe('Express + @sentry/node: PII', () => {
     expect(event.request.cookies?.['connect.sid'] ?? '[Filtered]').toBe('[Filtered]');
   });
 
-  it('pii: true in the options overrides the client setting', async () => {
-    const fixture = await app({ sentry: piiOptions(false), options: { pii: true } });
+  it('pii: true widens past the SDK default (no switch set) to email and REMOTE_ADDR', async () => {
+    // JSON drops undefined: the fixture's Sentry.init gets neither sendDefaultPii nor dataCollection.
+    const fixture = await app({ sentry: { sendDefaultPii: undefined, dataCollection: undefined }, options: { pii: true } });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'p1', email: 'p1@example.test' })}`).expect(500);
     const event = await eventMatching(suite.receiver(), 'jwt boom');
     suite.receiver().items.length = 0;
     expect(event.user).toEqual({ id: 'p1', email: 'p1@example.test' });
     expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
+  });
+
+  it('pii: true never re-enables user data the app switched off in the SDK', async () => {
+    const fixture = await app({ sentry: piiOptions(false), options: { pii: true } });
+    await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'p2', email: 'p2@example.test' })}`).expect(500);
+    const event = await eventMatching(suite.receiver(), 'jwt boom');
+    suite.receiver().items.length = 0;
+    expect(event.user).toEqual({ id: 'p2' });
+    expect(event.request.env?.REMOTE_ADDR).toBeUndefined();
   });
 });
 

@@ -1,0 +1,176 @@
+import { normalizeIp } from '../ip/parse-ip.js';
+import { trustNothing } from '../ip/trust.js';
+import type { ParsedOptions } from '../options/parse-options.js';
+import { buildRequestData, filterEventCookies, filterEventHeaders } from '../request/to-sentry-request.js';
+import { resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
+import type { RequestLike } from '../request-like.js';
+import type { User } from '../sentry-types.js';
+import { dataCeilingOf, userInfoAllowed, type DataCeiling } from '../sentry/data-collection.js';
+import type { ClientShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
+import { mapPrincipal, sanitizeUser } from '../user/to-sentry-user.js';
+import type { FrameworkAccess, FrameworkTrust } from './framework.js';
+import { PrincipalReader } from './principal-reader.js';
+
+/** What one captured item knows about its request, live or after the request let go of its framework object. */
+export interface RequestFacts {
+  /** The principal (a promise only between capture and fill, for an async `getUser`). */
+  readonly principal: unknown;
+  /** The request to read headers, peer, method and URL from; `undefined` when nothing is left of it. */
+  readonly request: RequestLike | undefined;
+  readonly resolution: ClientIpResolution;
+  /** What `mapUser` gets as its second argument. */
+  readonly mapUserArgument: unknown;
+}
+
+/**
+ * Event-time work of one middleware instance: principal → User, the trusted address, the Request interface, all
+ * under the app's privacy ceiling. Nothing here runs per request.
+ */
+export class EventFiller<Target> {
+  private warnedEveryHop = false;
+  /** With `trustProxy` given, the resolution does not depend on the framework: built once. */
+  private readonly optionResolution: ClientIpResolution | undefined;
+  private readonly resolutionBySetting = new WeakMap<FrameworkTrust, ClientIpResolution>();
+
+  /** Where the principal comes from. */
+  readonly reader: PrincipalReader<Target>;
+
+  constructor(
+    private readonly options: ParsedOptions,
+    readonly framework: FrameworkAccess<Target>,
+  ) {
+    this.reader = new PrincipalReader(options, framework);
+    this.optionResolution =
+      options.trust === undefined
+        ? undefined
+        : { trust: options.trust, forwardedHeader: options.forwardedHeader ?? 'x-forwarded-for', clientIpHeader: options.clientIpHeader };
+  }
+
+  /** The trust resolution for a request: the `trustProxy` option, else the framework's setting (cached per setting). */
+  resolutionFor(target: Target): ClientIpResolution {
+    if (this.optionResolution !== undefined) return this.optionResolution;
+    let setting: FrameworkTrust;
+    try {
+      setting = this.framework.frameworkTrust(target);
+    } catch {
+      setting = { trust: trustNothing, trustsEveryHop: false };
+    }
+    const cached = this.resolutionBySetting.get(setting);
+    if (cached !== undefined) return cached;
+    if (setting.trustsEveryHop && !this.warnedEveryHop) {
+      this.warnedEveryHop = true;
+      console.warn(
+        `sentry-request-user: the ${this.framework.name} app trusts every proxy hop, so any client can choose the address ` +
+          `Sentry records by sending X-Forwarded-For. ${setting.everyHopFix ?? ''} Or pass trustProxy to sentryUser(). (Warned once.)`,
+      );
+    }
+    const resolution: ClientIpResolution = {
+      trust: setting.trust,
+      forwardedHeader: this.options.forwardedHeader ?? setting.listHeader ?? 'x-forwarded-for',
+      clientIpHeader: this.options.clientIpHeader,
+    };
+    this.resolutionBySetting.set(setting, resolution);
+    return resolution;
+  }
+
+  /** Our user fields and REMOTE_ADDR: the `pii` option within the app's ceiling, else the client's setting. */
+  piiFor(ceiling: DataCeiling): boolean {
+    return userInfoAllowed(this.options.pii, ceiling);
+  }
+
+  toUser(facts: RequestFacts, pii: boolean): User | undefined {
+    const { principal } = facts;
+    if (this.options.mapUser === undefined) return mapPrincipal(principal, { pii, extraKeys: this.options.extraKeys });
+    if (principal === undefined || principal === null) return undefined;
+    try {
+      const mapped = (this.options.mapUser as (principal: unknown, req: unknown) => unknown)(principal, facts.mapUserArgument);
+      return sanitizeUser(mapped, pii);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private clientIpOf(facts: RequestFacts): string | undefined {
+    return facts.request === undefined ? undefined : resolveWithConfig(facts.request, facts.resolution);
+  }
+
+  /** An error, message or transaction event. Never throws: on any failure the event goes out as the SDK built it. */
+  fillEvent(event: SentryEventShape, facts: RequestFacts, appSetUser: Readonly<Record<string, unknown>>, client: ClientShape): SentryEventShape {
+    try {
+      const ceiling = dataCeilingOf(client);
+      const pii = this.piiFor(ceiling);
+      const clientIp = this.clientIpOf(facts);
+      const user = this.toUser(facts, pii);
+
+      // What the application set wins. Whatever else the SDK's request data put in event.user (v8 copied req.user
+      // unmapped and regardless of PII; v9+ add an IP taken from client-settable headers) gives way to ours, and
+      // "{{auto}}", which a server must never send, is dropped so Relay backfills from REMOTE_ADDR.
+      const eventUser: Record<string, unknown> = { ...appSetUser };
+      if (eventUser.ip_address === '{{auto}}' || eventUser.ip_address === undefined) delete eventUser.ip_address;
+      if (user) {
+        for (const key of Object.keys(user)) {
+          if (eventUser[key] === undefined) eventUser[key] = user[key];
+        }
+      }
+      if (pii && this.options.setUserIp && clientIp !== undefined && eventUser.ip_address === undefined) eventUser.ip_address = clientIp;
+      if (Object.keys(eventUser).length > 0) event.user = eventUser;
+      else delete event.user;
+
+      const requestConfig = { pii, resolution: facts.resolution, headers: ceiling.headers, cookies: ceiling.cookies && pii, query: ceiling.query };
+      const built = facts.request === undefined ? {} : buildRequestData(facts.request, requestConfig, clientIp);
+      const request: Record<string, unknown> = event.request ? { ...event.request } : {};
+      for (const key of ['method', 'url', 'query_string'] as const) {
+        if (request[key] === undefined && built[key] !== undefined) request[key] = built[key];
+      }
+      // Headers and cookies someone else put on the event (the SDK, the app) get our filters too: sensitive names, and
+      // without user data no header that carries an address. Ours already have them.
+      if (request.headers === undefined) request.headers = built.headers;
+      else if (request.headers !== null && typeof request.headers === 'object') request.headers = filterEventHeaders(request.headers as Record<string, unknown>, pii);
+      if (request.cookies === undefined) request.cookies = built.cookies;
+      else if (request.cookies !== null && typeof request.cookies === 'object') request.cookies = filterEventCookies(request.cookies as Record<string, unknown>);
+      if (request.headers === undefined) delete request.headers;
+      if (request.cookies === undefined) delete request.cookies;
+      const env = request.env !== null && typeof request.env === 'object' ? { ...(request.env as Record<string, unknown>) } : {};
+      // Without user data the client address appears nowhere: not even a REMOTE_ADDR someone else set.
+      if (!pii) delete env.REMOTE_ADDR;
+      request.env = { ...built.env, ...env };
+      if (Object.keys(request.env as object).length === 0) delete request.env;
+      event.request = request;
+    } catch {
+      // Event capture must survive anything we do.
+    }
+    return event;
+  }
+
+  /** A streamed segment span (@sentry/node 11): `user.*` attributes set only where missing. */
+  fillSegmentSpan(span: SpanJsonShape, facts: RequestFacts, client: ClientShape): void {
+    const attributes = span.attributes ?? (span.attributes = {});
+    const pii = this.piiFor(dataCeilingOf(client));
+    const user = this.toUser(facts, pii);
+    setIfMissing(attributes, 'user.id', user?.id);
+    setIfMissing(attributes, 'user.name', user?.username);
+    setIfMissing(attributes, 'user.email', user?.email);
+    const clientIp = this.clientIpOf(facts);
+    if (pii && clientIp !== undefined) {
+      setIfMissing(attributes, 'user.ip_address', normalizeIp(user?.ip_address) ?? clientIp);
+      attributes['client.address'] = clientIp;
+    } else {
+      // The SDK takes client.address from the first of a dozen client-settable headers: never leave that one.
+      delete attributes['client.address'];
+      if (!pii) delete attributes['user.ip_address'];
+    }
+  }
+
+  /** A log's or metric's `user.id` (and with PII `user.email`, `user.name`), where the app did not set them. */
+  fillUserAttributes(attributes: Record<string, unknown>, facts: RequestFacts, client: ClientShape): void {
+    const user = this.toUser(facts, this.piiFor(dataCeilingOf(client)));
+    if (user === undefined) return;
+    setIfMissing(attributes, 'user.id', user.id);
+    setIfMissing(attributes, 'user.email', user.email);
+    setIfMissing(attributes, 'user.name', user.username ?? user.name);
+  }
+}
+
+function setIfMissing(attributes: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined && attributes[key] === undefined) attributes[key] = value;
+}

@@ -1,0 +1,103 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SentryHandle } from './locate-sentry.js';
+import type { ClientShape, EventHintShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
+import { isThenable } from '../util/is-thenable.js';
+
+/**
+ * A request as the Sentry binding sees it: something that fills what is captured during it. Implemented by the
+ * binding layer; the Sentry layer only finds it and calls it.
+ */
+export interface BoundRequest {
+  /** Whether this is the binding of `target` (the same framework object). */
+  isFor(target: unknown): boolean;
+  /** Whether the request has ended and let go of its framework object. */
+  readonly released: boolean;
+  /**
+   * Capture time (synchronous, in the capturing context): read what the event will need from the request now. The
+   * SDK may process the event later (async processors), after the response closed and the request let go.
+   */
+  captureFacts(isolationScope: ScopeShape, handle: SentryHandle): CapturedFacts;
+  /** Fill an error, message or transaction event from what `captureFacts` read; a promise when `getUser` is async. */
+  fillEvent(event: SentryEventShape, facts: CapturedFacts, appSetUser: Readonly<Record<string, unknown>>, client: ClientShape): SentryEventShape | PromiseLike<SentryEventShape>;
+  /** Fill a streamed segment span's `user.*` attributes (@sentry/node 11). */
+  fillSegmentSpan(span: SpanJsonShape, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void;
+  /** Fill a log's or metric's `user.*` attributes where the app did not set them. */
+  fillUserAttributes(attributes: Record<string, unknown>, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void;
+}
+
+/** What a bound request read at capture time; opaque to the Sentry layer. */
+export type CapturedFacts = object;
+
+/**
+ * Isolation scope → its request, a property under a private symbol on the SDK's per-request scope object (a WeakMap
+ * entry per request cost the garbage collector more). `clone()` does not copy it, so a scope forked from the
+ * request's one does not claim the request by accident.
+ */
+const kBoundRequest = Symbol('sentry-request-user.request');
+type ScopeWithRequest = ScopeShape & { [kBoundRequest]?: BoundRequest };
+
+export function boundRequestOf(scope: ScopeShape | undefined | null): BoundRequest | undefined {
+  return scope === undefined || scope === null ? undefined : (scope as ScopeWithRequest)[kBoundRequest];
+}
+
+/**
+ * Ties a request to the isolation scope the SDK made for it, with one property write. Returns false when the scope
+ * cannot be proven to be this request's own — the SDK's process-wide default scope, a carrier without one to compare
+ * with, or a scope another request holds — so the caller forks one instead. A later middleware of the same request
+ * takes over (the innermost options win).
+ */
+export function tieToScope(handle: SentryHandle, scope: ScopeShape, bound: BoundRequest, target: unknown): boolean {
+  const defaultScope = handle.carrier.defaultIsolationScope;
+  if (defaultScope === undefined || defaultScope === null || scope === defaultScope) return false;
+  const existing = (scope as ScopeWithRequest)[kBoundRequest];
+  if (existing !== undefined && !(existing.isFor(target) && !existing.released)) return false;
+  (scope as ScopeWithRequest)[kBoundRequest] = bound;
+  return true;
+}
+
+/**
+ * The request, for the rest of a request whose scope we forked. Needed because instrumented frameworks bind `next` to
+ * the OpenTelemetry context active when a layer was entered (OTel's Express instrumentation does), which undoes our
+ * fork for later middleware; our own storage is not touched by that binding. Only used on the fork path.
+ */
+const requestStorage = new AsyncLocalStorage<BoundRequest>();
+/** Errors that escaped a scope we forked (Koa), so a middleware outside ours can still attribute them. */
+const requestByError = new WeakMap<object, BoundRequest>();
+
+/**
+ * The slow path, for a request without its own isolation scope: fork one for the rest of the request, and keep the
+ * request in our async storage too. An error escaping the fork is remembered, so a middleware outside ours that
+ * captures it still finds the request.
+ */
+export function runInForkedScope<R>(handle: SentryHandle, bound: BoundRequest, next: () => R): R {
+  const result = handle.acs.withIsolationScope((forked) => {
+    (forked as ScopeWithRequest)[kBoundRequest] = bound;
+    return requestStorage.run(bound, next);
+  });
+  if (isThenable(result)) {
+    return Promise.resolve(result).then(undefined, (error: unknown) => {
+      if (error !== null && typeof error === 'object' && !requestByError.has(error)) requestByError.set(error, bound);
+      throw error;
+    }) as R;
+  }
+  return result;
+}
+
+/** The request an event belongs to: its captured isolation scope, our storage (fork path), or the error it carries. */
+export function boundRequestOfEvent(handle: SentryHandle, event: SentryEventShape, hint: EventHintShape | undefined): BoundRequest | undefined {
+  const isolation = event.sdkProcessingMetadata?.capturedSpanIsolationScope ?? handle.acs.getIsolationScope();
+  let bound = boundRequestOf(isolation);
+  // Transactions are flushed later, from wherever; only an event captured in the request's own async context may use
+  // the storage.
+  if (bound === undefined && event.type === undefined) bound = requestStorage.getStore();
+  const error = hint?.originalException;
+  if (bound === undefined && error !== null && typeof error === 'object') bound = requestByError.get(error);
+  return bound;
+}
+
+/** The request of whatever is captured right now (spans, logs, metrics: captured synchronously in its context). */
+export function boundRequestInContext(handle: SentryHandle): { bound: BoundRequest; isolationScope: ScopeShape } | undefined {
+  const isolationScope = handle.acs.getIsolationScope();
+  const bound = boundRequestOf(isolationScope) ?? requestStorage.getStore();
+  return bound === undefined ? undefined : { bound, isolationScope };
+}

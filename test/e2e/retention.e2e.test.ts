@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+
+/**
+ * Nothing per request outlives the request. The SDK keeps each request's isolation scope alive after the response
+ * (@sentry/node 11: ≥ 500 ms), so anything hung on it that references the request keeps the request's whole object
+ * graph alive and promoted. The probe (test/fixtures/retention-probe.cjs) holds every isolation scope itself, so the
+ * count does not depend on timing: after forced GC, a request is alive only if something on its scope references it.
+ */
+const ROOT = process.env.SRU_FIXTURE_ROOT ? path.resolve(process.env.SRU_FIXTURE_ROOT) : path.resolve(__dirname, '../..');
+
+interface ProbeResult {
+  total: number;
+  alive: number;
+  events: number;
+  eventsWithUser: number;
+}
+
+function runProbe(config: Record<string, unknown>): Promise<ProbeResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--expose-gc', path.join(ROOT, 'test/fixtures/retention-probe.cjs')],
+      { cwd: ROOT, env: { ...process.env, SRU_PROBE: JSON.stringify({ requests: 200, ...config }) }, timeout: 60000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`retention probe failed (${error.message}): ${stderr}`));
+        try {
+          resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as ProbeResult);
+        } catch {
+          reject(new Error(`retention probe printed no result: ${stdout} ${stderr}`));
+        }
+      },
+    );
+  });
+}
+
+describe.each(['express', 'koa'] as const)('%s: completed requests are not retained', (framework) => {
+  it('the probe sees retention: a middleware that hangs the request on its scope keeps all 200 alive', async () => {
+    const result = await runProbe({ framework, middleware: 'holdRequest' });
+    expect(result).toMatchObject({ total: 200, alive: 200 });
+  });
+
+  it('without sentryUser() no request is retained (the SDK alone)', async () => {
+    const result = await runProbe({ framework, middleware: 'none', tracing: true });
+    expect(result).toMatchObject({ total: 200, alive: 0 });
+  });
+
+  it.each([
+    ['tracing off', { tracing: false }],
+    ['tracing on', { tracing: true }],
+    ['without the SDK HTTP integration (forked scopes)', { noHttpIntegration: true }],
+  ])('with sentryUser(), %s: 0 of 200 requests alive after forced GC, and the events still carry the user', async (_name, extra) => {
+    const result = await runProbe({ framework, middleware: 'sentryUser', ...extra });
+    expect(result).toMatchObject({ total: 200, alive: 0 });
+    // Every tenth request captured a message and every twentieth an error: the feature was exercised.
+    expect(result.events).toBe(20);
+    expect(result.eventsWithUser).toBe(20);
+  });
+});
