@@ -18,15 +18,33 @@ const escape = (snippet: string): string => snippet.replace(/[.*+?^${}()|[\]\\-]
 const SENSITIVE_NAME = new RegExp(SENSITIVE_SNIPPETS.map(escape).join('|'), 'i');
 const SENSITIVE_COOKIE_NAME = new RegExp([...SENSITIVE_SNIPPETS, ...SENSITIVE_COOKIE_SNIPPETS].map(escape).join('|'), 'i');
 
-/** True when a header or query parameter name looks like it carries a credential. */
-export function isSensitiveName(name: string): boolean {
-  return SENSITIVE_NAME.test(name);
+/**
+ * The same few names (an app's headers, cookies, principal keys) are judged on every event, so answers for short names
+ * are remembered in small bounded maps: a lookup instead of a scan. A map is emptied when full, never grows past
+ * its limit, and holds only booleans.
+ */
+const MEMO_LIMIT = 1024;
+const MEMO_MAX_NAME_LENGTH = 64;
+
+function memoized(test: (name: string) => boolean): (name: string) => boolean {
+  const answers = new Map<string, boolean>();
+  return (name) => {
+    if (name.length > MEMO_MAX_NAME_LENGTH) return test(name);
+    let answer = answers.get(name);
+    if (answer === undefined) {
+      answer = test(name);
+      if (answers.size >= MEMO_LIMIT) answers.clear();
+      answers.set(name, answer);
+    }
+    return answer;
+  };
 }
 
+/** True when a header or query parameter name looks like it carries a credential. */
+export const isSensitiveName: (name: string) => boolean = memoized((name) => SENSITIVE_NAME.test(name));
+
 /** Cookie names get @sentry/core's extra cookie list on top (session stickiness, IdP and MFA cookies). */
-export function isSensitiveCookieName(name: string): boolean {
-  return SENSITIVE_COOKIE_NAME.test(name);
-}
+export const isSensitiveCookieName: (name: string) => boolean = memoized((name) => SENSITIVE_COOKIE_NAME.test(name));
 
 /** Words that make a principal key look like a secret. Compared word by word so `author` or `inside` pass. */
 const SECRET_WORDS = new Set([
@@ -45,7 +63,9 @@ const SECRET_SUBSTRINGS = ['password', 'passwd', 'secret', 'token', 'apikey', 'p
  * looksLikeSecretKey('passwordHash'); // true
  * looksLikeSecretKey('plan'); // false
  */
-export function looksLikeSecretKey(key: string): boolean {
+export const looksLikeSecretKey: (key: string) => boolean = memoized(judgeKey);
+
+function judgeKey(key: string): boolean {
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()

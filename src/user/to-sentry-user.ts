@@ -55,6 +55,9 @@ function toText(value: unknown, max: number): string | undefined {
   return trimmed === '' ? undefined : truncate(trimmed, max);
 }
 
+/** `username` and `name`: Relay's 128-character limit. One function, not a closure per call. */
+const toShortText = (value: unknown): string | undefined => toText(value, MAX_ID_LENGTH);
+
 /** A cut email address is a wrong address, so an over-long one is dropped rather than trimmed. */
 function toEmail(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -105,7 +108,15 @@ function toExtraValue(value: unknown): unknown {
   return undefined;
 }
 
-const RESERVED_KEYS = new Set(['id', 'username', 'email', 'name', 'ip_address', 'geo', '__proto__', 'constructor', 'prototype']);
+const RESERVED_KEYS = new Set(['id', 'username', 'email', 'name', 'ip_address', 'geo', 'prototype']);
+
+/**
+ * User fields the mapping owns, and every name Object.prototype has (`__proto__`, `constructor`, `toString`, …):
+ * copying those would change the user's prototype or shadow a method the SDK may call (`String(user)`).
+ */
+function isReservedKey(key: string): boolean {
+  return RESERVED_KEYS.has(key) || key in Object.prototype;
+}
 
 /**
  * Maps a principal with a compiled config. Never throws, whatever the principal is.
@@ -119,30 +130,37 @@ export function mapPrincipal(principal: unknown, config: UserMappingConfig): Use
   if (typeof principal !== 'object' && typeof principal !== 'function') return undefined;
 
   const user: User = {};
+  let empty = true;
   const id = firstOf(principal, ID_KEYS, toId);
-  if (id !== undefined) user.id = id;
+  if (id !== undefined) {
+    user.id = id;
+    empty = false;
+  }
   if (config.pii) {
-    const username = firstOf(principal, USERNAME_KEYS, (value) => toText(value, MAX_ID_LENGTH));
+    const username = firstOf(principal, USERNAME_KEYS, toShortText);
     if (username !== undefined) user.username = username;
     const email =
       toEmail(readProperty(principal, 'email')) ??
       toEmail(readProperty(readProperty(readProperty(principal, 'emails'), '0'), 'value')) ??
       toEmail(readProperty(principal, 'mail'));
     if (email !== undefined) user.email = email;
-    const name = firstOf(principal, NAME_KEYS, (value) => toText(value, MAX_ID_LENGTH));
+    const name = firstOf(principal, NAME_KEYS, toShortText);
     if (name !== undefined) user.name = name;
     const ip = normalizeIp(readProperty(principal, 'ip_address'));
     if (ip !== undefined) user.ip_address = ip;
     const geo = toGeo(readProperty(principal, 'geo'));
     if (geo !== undefined) user.geo = geo;
+    if (username !== undefined || email !== undefined || name !== undefined || ip !== undefined || geo !== undefined) empty = false;
   }
   for (const key of config.extraKeys) {
-    if (RESERVED_KEYS.has(key) || looksLikeSecretKey(key)) continue;
+    if (isReservedKey(key) || looksLikeSecretKey(key)) continue;
     const value = toExtraValue(readProperty(principal, key));
-    // defineProperty, not assignment: a key named like an accessor on Object.prototype must stay plain data.
-    if (value !== undefined) Object.defineProperty(user, key, { value, enumerable: true, writable: true, configurable: true });
+    if (value === undefined) continue;
+    // Plain assignment is safe: no key Object.prototype has (`__proto__`, `toString`, …) gets here.
+    (user as Record<string, unknown>)[key] = value;
+    empty = false;
   }
-  return Object.keys(user).length > 0 ? user : undefined;
+  return empty ? undefined : user;
 }
 
 /**
@@ -157,7 +175,7 @@ export function sanitizeUser(candidate: unknown, pii: boolean): User | undefined
   } catch {
     return undefined;
   }
-  const extraKeys = keys.filter((key) => !RESERVED_KEYS.has(key));
+  const extraKeys = keys.filter((key) => !isReservedKey(key));
   const user = mapPrincipal(candidate, { pii, extraKeys }) ?? {};
   // mapUser is explicit, so only its own `id` counts, not the fallbacks (`sub`, `uid`, …) of the built-in mapping.
   const explicitId = toId(readProperty(candidate, 'id'));

@@ -43,8 +43,14 @@ describe('toSentryRequest', () => {
   );
 
   it('keeps ordinary headers and joins repeated ones', () => {
-    const data = toSentryRequest(request({ headers: { host: 'h', accept: 'text/html', via: ['1.1 a', '1.1 b'] } }));
-    expect(data.headers).toMatchObject({ accept: 'text/html', via: '1.1 a, 1.1 b' });
+    const data = toSentryRequest(request({ headers: { host: 'h', accept: 'text/html', 'accept-language': ['en', 'fr'] } }));
+    expect(data.headers).toMatchObject({ accept: 'text/html', 'accept-language': 'en, fr' });
+  });
+
+  it('sends a header that carries an address (Via) only with pii', () => {
+    const req = request({ headers: { host: 'h', via: ['1.1 a', '1.1 b'] } });
+    expect(toSentryRequest(req, { pii: true }).headers).toMatchObject({ via: '1.1 a, 1.1 b' });
+    expect(toSentryRequest(req, { pii: false }).headers).not.toHaveProperty('via');
   });
 
   it('filters sensitive query parameter values, keeping the rest', () => {
