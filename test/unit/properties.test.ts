@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import proxyAddr from 'proxy-addr';
 import requestIp from 'request-ip';
 import { normalizeIp, resolveClientIp, toSentryRequest, toSentryUser, type ResolveClientIpOptions, type RequestLike } from '../../src/index.js';
 
@@ -51,6 +52,52 @@ describe('resolveClientIp properties', () => {
         return tokens.some((token) => normalizeIp(token) === result);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('empty list elements change nothing: inserting them anywhere gives the same result (RFC 9110 §5.6.1)', () => {
+    const emptyRun = fc.array(fc.constantFrom('', ' ', '\t', '  '), { minLength: 1, maxLength: 3 }).map((blanks) => blanks.join(','));
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(anyIp, fc.constantFrom('unknown', '10.0.0.1', '127.0.0.1', '_obf', 'garbage')), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.tuple(fc.nat(), emptyRun), { maxLength: 5 }),
+        trustConfig,
+        (entries, insertions, options) => {
+          const opts = { ...options, clientIpHeader: undefined, forwardedHeader: 'x-forwarded-for' as const };
+          const clean = entries.join(', ');
+          const parts = [...entries];
+          for (const [position, blanks] of insertions) parts.splice(position % (parts.length + 1), 0, blanks);
+          const padded = parts.join(',');
+          const forwardedClean = entries.map((entry) => `for="${entry.includes(':') ? `[${entry}]` : entry}"`);
+          const forwardedPadded = [...forwardedClean];
+          for (const [position, blanks] of insertions) forwardedPadded.splice(position % (forwardedPadded.length + 1), 0, blanks);
+          const at = (headers: Record<string, string | string[]>, forwardedHeader: 'x-forwarded-for' | 'forwarded') =>
+            resolveClientIp({ headers, socket: { remoteAddress: '127.0.0.1' } }, { ...opts, forwardedHeader });
+          return (
+            at({ 'x-forwarded-for': padded }, 'x-forwarded-for') === at({ 'x-forwarded-for': clean }, 'x-forwarded-for') &&
+            at({ 'x-forwarded-for': [padded, ' '] }, 'x-forwarded-for') === at({ 'x-forwarded-for': clean }, 'x-forwarded-for') &&
+            at({ forwarded: forwardedPadded.join(',') }, 'forwarded') === at({ forwarded: forwardedClean.join(', ') }, 'forwarded')
+          );
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('agrees with Express req.ip (proxy-addr) on X-Forwarded-For lists of usable IPv4 addresses, empty elements included', () => {
+    const usable = ipv4.filter((address) => address !== '0.0.0.0');
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(usable, fc.constantFrom('10.0.0.1', '192.168.1.2', '127.0.0.1', '', ' ')), { maxLength: 20 }),
+        fc.constantFrom('loopback', 'loopback, uniquelocal', '10.0.0.0/8, 127.0.0.1'),
+        fc.constantFrom('127.0.0.1', '10.1.2.3', '203.0.113.9'),
+        (entries, trustProxy, peer) => {
+          const header = entries.join(',');
+          const expected = proxyAddr({ headers: { 'x-forwarded-for': header }, socket: { remoteAddress: peer } } as never, proxyAddr.compile(trustProxy.split(', ')));
+          return resolveClientIp({ headers: { 'x-forwarded-for': header }, socket: { remoteAddress: peer } }, { trustProxy }) === expected;
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 
