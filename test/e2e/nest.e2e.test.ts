@@ -1,7 +1,7 @@
 import http from 'node:http';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { e2eSuite, eventMatching, piiOptions, SENTRY_MAJOR } from './harness.js';
+import { e2eSuite, eventMatching, piiOptions, SENTRY_MAJOR, type FixtureConfig } from './harness.js';
 
 // Real NestJS (Express platform) in its own process, the real @sentry/node SDK, real envelopes to a receiver on
 // 127.0.0.1. Authentication is a guard, which Nest runs after every middleware, so sentryUser() never sees the user
@@ -134,5 +134,43 @@ describe('NestJS (Express platform) + @sentry/node: tracing', () => {
     await suite.receiver().waitFor(() => suite.receiver().spans().some(isOurs));
     const segment = suite.receiver().spans().find(isOurs);
     expect(segment.attributes['user.ip_address'].value).toBe('198.51.100.40');
+  });
+});
+
+describe('NestJS (Fastify platform) + sentry-request-user/fastify', () => {
+  // The fixture's Fastify variant: new FastifyAdapter({ trustProxy }) and `await app.register(sentryUser)`.
+  const onFastify = (config: FixtureConfig): FixtureConfig & { platform: 'fastify' } => ({ ...config, platform: 'fastify' });
+
+  it("an exception from a guarded controller carries the guard's request.user and the address our proxy saw; a direct client's forged header is ignored", async () => {
+    // Address-based trust: Fastify 5.12 treats a hop count (trustProxy: 1) as trusting no peer at all.
+    const fixture = await app(onFastify({ trustProxy: '127.0.0.1' }));
+    expect(await getFrom('127.0.0.1', `${fixture.url}/account/boom?tag=fastify-proxy`, { ...bearer({ sub: 'f-1', username: 'fay' }), 'X-Forwarded-For': '6.6.6.6, 198.51.100.50' })).toBe(500);
+    expect(await getFrom('127.0.0.2', `${fixture.url}/account/message?tag=fastify-forged`, { ...bearer({ sub: 'f-2' }), ...SPOOF })).toBe(200);
+    const viaProxy = await eventMatching(suite.receiver(), 'nest guarded boom fastify-proxy');
+    const forged = await eventMatching(suite.receiver(), 'nest account message fastify-forged');
+    expect(viaProxy.user).toEqual({ id: 'f-1', username: 'fay' });
+    expect(viaProxy.request.env.REMOTE_ADDR).toBe('198.51.100.50');
+    expect(forged.user).toEqual({ id: 'f-2' });
+    expect(forged.request.env.REMOTE_ADDR).toBe('127.0.0.2');
+    expect(JSON.stringify(forged.user)).not.toMatch(/6\.6\.6\.6|5\.5\.5\.5|4\.4\.4\.4|3\.3\.3\.3/);
+  });
+
+  it('concurrent guarded requests with distinct users each get their own user; an unauthenticated one gets none', async () => {
+    const fixture = await app(onFastify({}));
+    const tags = Array.from({ length: 12 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+    await Promise.all([
+      ...tags.map((tag, i) =>
+        request(fixture.url)
+          .get(`/account/delay?ms=${(tags.length - i) * 3}&tag=${tag}&fail=${i % 2}`)
+          .set(bearer({ sub: `user-${tag}` }))
+          .expect(i % 2 ? 500 : 200),
+      ),
+      request(fixture.url).get('/public/message?tag=fastify-anonymous').expect(200),
+    ]);
+    for (const [i, tag] of tags.entries()) {
+      const event = await eventMatching(suite.receiver(), i % 2 ? `nest delay failure ${tag}` : `nest delay ${tag}`);
+      expect(event.user).toEqual({ id: `user-${tag}` });
+    }
+    expect((await eventMatching(suite.receiver(), 'nest public message fastify-anonymous')).user).toBeUndefined();
   });
 });
