@@ -12,10 +12,21 @@ import { readFileSync } from 'node:fs';
  */
 const ROOT = process.env.SRU_FIXTURE_ROOT ? path.resolve(process.env.SRU_FIXTURE_ROOT) : path.resolve(__dirname, '../..');
 
+/** The @sentry/node version the fixtures run with, e.g. `8.55.2`. */
+export const SENTRY_VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/@sentry/node/package.json'), 'utf8')) as { version: string }).version;
+
 /** The @sentry/node major the fixtures run with. */
-export const SENTRY_MAJOR = Number(
-  (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/@sentry/node/package.json'), 'utf8')) as { version: string }).version.split('.')[0],
-);
+export const SENTRY_MAJOR = Number(SENTRY_VERSION.split('.')[0]);
+
+/** Whether the fixtures' @sentry/node is at least `version` (`major.minor.patch`; pre-release tags ignored). */
+export function sentryAtLeast(version: string): boolean {
+  const parse = (text: string) => text.split('-')[0]!.split('.').map(Number);
+  const [have, want] = [parse(SENTRY_VERSION), parse(version)];
+  for (let i = 0; i < 3; i++) {
+    if ((have[i] ?? 0) !== (want[i] ?? 0)) return (have[i] ?? 0) > (want[i] ?? 0);
+  }
+  return true;
+}
 
 /** Sentry init options that turn the client's PII setting on or off, in the vocabulary of the major under test. */
 export function piiOptions(on: boolean): Record<string, unknown> {
@@ -46,9 +57,52 @@ export interface FixtureConfig {
 
 export interface RunningFixture {
   url: string;
+  /** The fixture's process id. */
+  pid: number;
   stderr(): string;
   stdout(): string;
+  /**
+   * SIGTERM, then waits; a fixture still running after {@link STOP_GRACE_MS} is SIGKILLed and this rejects with a
+   * message that says so (a fixture must exit on SIGTERM: see `exitOnSigterm` in test/fixtures/fixture-config.cjs).
+   */
   stop(): Promise<void>;
+  /** Like stop(), but never rejects: how the process ended. Idempotent: later calls return the same outcome. */
+  shutdown(): Promise<StopOutcome>;
+}
+
+export interface StopOutcome {
+  /** True when the fixture did not exit within the grace period after SIGTERM and was SIGKILLed. */
+  killed: boolean;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** From SIGTERM to exit. */
+  ms: number;
+}
+
+/** How long a fixture may take to exit after SIGTERM (its own deadline is 4 s) before it is SIGKILLed. */
+export const STOP_GRACE_MS = Number(process.env.SRU_STOP_GRACE_MS ?? 8000);
+/** How long a fixture may take to print LISTENING; generous: the machine is shared and some fixtures load a lot. */
+export const START_TIMEOUT_MS = Number(process.env.SRU_START_TIMEOUT_MS ?? 30000);
+
+/** Every fixture process this test file started and that has not exited yet. */
+const live = new Map<ChildProcess, () => Promise<StopOutcome>>();
+// The last resort: no fixture outlives the Jest worker, whatever a test did.
+const killAll = (): void => {
+  for (const child of live.keys()) child.kill('SIGKILL');
+};
+process.once('exit', killAll);
+// At the end of each test file: stop what a test left running (e.g. one that timed out before its `finally`).
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    const outcomes = await Promise.all([...live.values()].map((shutdown) => shutdown()));
+    process.off('exit', killAll);
+    const killed = outcomes.filter((outcome) => outcome.killed).length;
+    if (killed > 0) throw new Error(`${killed} fixture(s) left running did not exit within ${STOP_GRACE_MS} ms of SIGTERM and were SIGKILLed`);
+  }, STOP_GRACE_MS * 2 + 10000);
+}
+
+function tail(text: string, chars = 1500): string {
+  return text.length > chars ? `…${text.slice(-chars)}` : text;
 }
 
 /** Starts a fixture app in its own Node process, as a user would run it, and waits until it listens. */
@@ -63,33 +117,66 @@ export function startFixture(framework: FixtureFramework, dsn: string, config: F
   child.stderr?.on('data', (chunk: Buffer) => {
     err += chunk.toString();
   });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fixture did not start: ${err}`)), 20000);
-    child.on('exit', (code) => {
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  let outcome: Promise<StopOutcome> | undefined;
+  const shutdown = (): Promise<StopOutcome> => {
+    outcome ??= (async () => {
+      const started = Date.now();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace over'>((resolve) => {
+        timer = setTimeout(() => resolve('grace over'), STOP_GRACE_MS);
+      });
+      const first = await Promise.race([exited, graceOver]);
       clearTimeout(timer);
-      reject(new Error(`fixture exited with ${code}: ${err}`));
-    });
-    let started = false;
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
+      if (first !== 'grace over') return { killed: false, ...first, ms: Date.now() - started };
+      child.kill('SIGKILL');
+      const end = await exited;
+      const ms = Date.now() - started;
+      process.stderr.write(`[harness] ${framework} fixture (pid ${child.pid}) did not exit within ${STOP_GRACE_MS} ms of SIGTERM: SIGKILLed\n`);
+      return { killed: true, ...end, ms };
+    })();
+    return outcome;
+  };
+  live.set(child, shutdown);
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${framework} fixture ${why}. stderr: ${tail(err)}`));
+    };
+    const timer = setTimeout(() => fail(`did not print LISTENING within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    void exited.then(({ code, signal }) => fail(`exited with ${code ?? signal} before listening`));
+    const onData = () => {
       const match = /LISTENING (\d+)/.exec(out);
-      if (match && !started) {
-        started = true;
-        clearTimeout(timer);
-        resolve({
-          url: `http://127.0.0.1:${match[1]}`,
-          stderr: () => err,
-          stdout: () => out,
-          stop: () =>
-            new Promise((done) => {
-              if (child.exitCode !== null) return done();
-              child.removeAllListeners('exit');
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-            }),
-        });
-      }
-    });
+      if (!match) return;
+      child.stdout?.off('data', onData);
+      clearTimeout(timer);
+      resolve({
+        url: `http://127.0.0.1:${match[1]}`,
+        pid: child.pid ?? -1,
+        stderr: () => err,
+        stdout: () => out,
+        shutdown,
+        stop: async () => {
+          const result = await shutdown();
+          if (result.killed) {
+            throw new Error(
+              `${framework} fixture (pid ${child.pid}) did not exit within ${STOP_GRACE_MS} ms of SIGTERM and was SIGKILLed. stderr: ${tail(err)}`,
+            );
+          }
+        },
+      });
+    };
+    child.stdout?.on('data', onData);
   });
 }
 
@@ -118,9 +205,11 @@ export function e2eSuite(framework: FixtureFramework): {
     receiver = await startEnvelopeReceiver();
   });
   afterAll(async () => {
-    await Promise.all(running.map((fixture) => fixture.stop()));
+    const stopped = await Promise.allSettled(running.map((fixture) => fixture.stop()));
     await receiver?.close();
-  });
+    const failures = stopped.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failures.length > 0) throw new Error(failures.map((failure) => String(failure.reason)).join('\n'));
+  }, STOP_GRACE_MS * 2 + 10000);
   const current = (): EnvelopeReceiver => {
     if (!receiver) throw new Error('e2eSuite: the receiver starts in beforeAll');
     return receiver;
