@@ -12,7 +12,9 @@
 //   --tracing off,on        (default: both)
 //   --rounds N  --requests N  --traced-requests N  --warmup N  --connections N
 //   --only hot-path,micro,memory
-//   --out FILE
+//   --v8-flags '...'        V8 flags for the measured servers (default --min-semi-space-size=16)
+//   --out FILE              the Markdown (default bench/results-latest.md)
+//   --json FILE             also every window's raw values, for a closer look
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -48,12 +50,16 @@ const quick = args.quick === true;
 const number = (name, fallback) => (args[name] === undefined ? fallback : Number(args[name]));
 const settings = {
   rounds: number('rounds', quick ? 4 : 12),
-  requests: number('requests', quick ? 1000 : 4000),
-  tracedRequests: number('traced-requests', quick ? 300 : 1000),
-  warmup: number('warmup', quick ? 1000 : 3000),
+  requests: number('requests', quick ? 800 : 4000),
+  tracedRequests: number('traced-requests', quick ? 250 : 1000),
+  warmup: number('warmup', quick ? 1200 : 8000),
   connections: number('connections', 10),
   probeRequests: 200,
 };
+// The young generation starts at V8's default maximum (16 MB semi-spaces on 64-bit), where a busy server's ends up
+// after warm-up anyway: without this, each process grows it at its own pace and early windows scavenge several
+// times as often as late ones, differently per process. --v8-flags '' restores V8's own ramp.
+const v8Flags = (args['v8-flags'] ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
 const sections = (args.only ?? (quick ? 'hot-path,micro' : 'hot-path,micro,memory')).split(',');
 
 const packages = (args.pkg.length > 0 ? args.pkg : [`this repo=${repo}`]).map((spec) => {
@@ -85,16 +91,18 @@ out(`# Benchmark run (${quick ? 'quick' : 'full'}), ${new Date().toISOString()}`
 out();
 out(`- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}; load average at start ${loadavg()} (other processes share these cores)`);
 out(`- node ${process.version}; @sentry/node ${version('@sentry/node')}; express ${version('express')}; koa ${version('koa')}; fastify ${version('fastify')}; hono ${version('hono')}; autocannon ${version('autocannon')}`);
+out(`- measured servers: node ${['--trace-gc-nvp', '--expose-gc', ...v8Flags].join(' ')}`);
 out(`- package under test: ${packages.map((pkg) => `${pkg.label} = ${pkg.dir}`).join('; ')}`);
 out();
 
 const allVerdicts = [];
+const raw = [];
 if (sections.includes('hot-path')) {
   out('## Hot path: requests that capture no event');
   out();
   out(`Per group, every variant runs in its own server process (\`--trace-gc-nvp --expose-gc\`); the load comes from this`);
   out(`process (autocannon, ${settings.connections} keep-alive connections on 127.0.0.1). ${settings.rounds} rounds; each round runs a window of a fixed number of`);
-  out(`requests (${settings.requests} tracing off, ${settings.tracedRequests} tracing on; after ${settings.warmup} warm-up requests) against every variant, the order reversed`);
+  out(`requests (${settings.requests} tracing off, ${settings.tracedRequests} tracing on; after ${settings.warmup} / ${Math.round(settings.warmup / 4)} warm-up requests per server) against every variant, the order reversed`);
   out('every other round. Per window: the server process\'s CPU time (`process.cpuUsage()`: all its threads, V8\'s GC');
   out('helpers included), its GC time (`PerformanceObserver` "gc"), and the bytes its scavenges promoted to the old');
   out('generation (sum of `promoted=`). Values are medians over rounds; ratios and differences are paired within a round,');
@@ -118,13 +126,15 @@ if (sections.includes('hot-path')) {
         variants: variantsFor(packages.filter((pkg) => hasAdapter(pkg, framework))),
         rounds: settings.rounds,
         requests: tracing ? settings.tracedRequests : settings.requests,
-        warmup: tracing ? Math.min(settings.warmup, settings.tracedRequests) : settings.warmup,
+        warmup: tracing ? Math.round(settings.warmup / 4) : settings.warmup,
         probeRequests: settings.probeRequests,
         connections: settings.connections,
         maxSeconds: 120,
         dsn: sink.dsn,
         progress,
+        v8Flags,
       });
+      raw.push({ framework, tracing, load, rows, notes });
       const { lines: groupLines, verdicts } = groupMarkdown({ title, rows, notes, objectName: FRAMEWORKS[framework].objectName });
       for (const line of groupLines) out(line);
       out(`(${((Date.now() - groupStarted) / 1000).toFixed(0)} s; load average ${load} before, ${loadavg()} after)`);
@@ -180,4 +190,5 @@ if (sections.includes('memory')) {
 out(`(total ${((Date.now() - started) / 1000).toFixed(0)} s; ${sink.stats().envelopes} envelopes reached the loopback sink; load average at the end ${loadavg()})`);
 await sink.close();
 writeFileSync(args.out ? path.resolve(args.out) : path.join(here, 'results-latest.md'), `${lines.join('\n')}\n`);
+if (args.json) writeFileSync(path.resolve(args.json), JSON.stringify({ settings, packages, groups: raw }, null, 1));
 process.exit(0);

@@ -24,11 +24,11 @@ export function variantsFor(packages) {
   ];
 }
 
-async function startServer({ framework, variant, tracing, dsn, traceFile }) {
+async function startServer({ framework, variant, tracing, dsn, traceFile, v8Flags }) {
   const fd = openSync(traceFile, 'w');
   const child = fork(path.join(here, 'server.cjs'), [], {
     cwd: path.join(here, '..', '..'),
-    execArgv: ['--trace-gc-nvp', '--expose-gc'],
+    execArgv: ['--trace-gc-nvp', '--expose-gc', ...v8Flags],
     env: {
       ...process.env,
       BENCH_FRAMEWORK: framework,
@@ -120,12 +120,12 @@ function scavengePromotionsByIsolate(text) {
   return [...byIsolate.values()];
 }
 
-export async function runGroup({ framework, tracing, variants, rounds, requests, warmup, probeRequests, connections, maxSeconds, dsn, progress }) {
+export async function runGroup({ framework, tracing, variants, rounds, requests, warmup, probeRequests, connections, maxSeconds, dsn, progress, v8Flags = [] }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sru-hot-path-'));
   const servers = [];
   try {
     for (const [i, variant] of variants.entries()) {
-      servers.push(await startServer({ framework, variant, tracing, dsn, traceFile: path.join(dir, `${i}.nvp`) }));
+      servers.push(await startServer({ framework, variant, tracing, dsn, v8Flags, traceFile: path.join(dir, `${i}.nvp`) }));
     }
     for (const server of servers) await load(server.port, { requests: warmup, connections, maxSeconds });
     const samples = variants.map(() => []);
@@ -156,6 +156,7 @@ export async function runGroup({ framework, tracing, variants, rounds, requests,
           minorGcs: window.minorGcs,
           otherGcs: window.otherGcs,
           minorBefore: window.minorBefore,
+          newSpaceBytes: window.newSpaceBytes,
           retained,
         });
       }

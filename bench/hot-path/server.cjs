@@ -69,6 +69,7 @@ const handlers = {
       minorGcs: inWindow.filter((entry) => entry.kind === MINOR).length,
       otherGcs: inWindow.filter((entry) => entry.kind !== MINOR).length,
       minorBefore,
+      newSpaceBytes: require('node:v8').getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size,
     };
   },
   probeStart() {
