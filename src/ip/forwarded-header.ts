@@ -21,6 +21,26 @@ function isTokenChar(code: number): boolean {
 
 const OWS = (code: number): boolean => code === 32 || code === 9;
 
+/** True when `text[start..end)` equals `lower` (a lower-case ASCII word), ignoring ASCII case. No allocation. */
+function equalsIgnoreCase(text: string, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const code = text.charCodeAt(start + i);
+    const folded = code >= 65 && code <= 90 ? code + 32 : code;
+    if (folded !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** RFC 7239's four parameters as bits, so a repeated one is found without building its name. 0: an extension. */
+function parameterBit(text: string, start: number, end: number): number {
+  if (equalsIgnoreCase(text, start, end, 'for')) return 1;
+  if (equalsIgnoreCase(text, start, end, 'by')) return 2;
+  if (equalsIgnoreCase(text, start, end, 'proto')) return 4;
+  if (equalsIgnoreCase(text, start, end, 'host')) return 8;
+  return 0;
+}
+
 /**
  * Parses an RFC 7239 `Forwarded` header and returns each element's `for` value, nearest proxy first, at most
  * `MAX_FORWARDED_HOPS + 1` of them. An element that is malformed (bad syntax, a repeated parameter, no `for`) yields
@@ -29,14 +49,15 @@ const OWS = (code: number): boolean => code === 32 || code === 9;
  */
 export function forwardedForEntries(value: string): ForwardedEntries {
   const elements: ForwardedEntries = [];
-  const seen: string[] = [];
   let i = 0;
   const length = value.length;
   while (i <= length) {
     let forValue: string | undefined;
     let valid = true;
     let empty = true;
-    seen.length = 0;
+    // Parameters seen in this element: the registered four as bits, extensions (rare) by lower-case name.
+    let seenBits = 0;
+    let seenExtensions: string[] | undefined;
     // One element: pairs separated by ';', ended by ',' (outside quotes) or the end.
     for (;;) {
       while (i < length && OWS(value.charCodeAt(i))) i++;
@@ -52,9 +73,12 @@ export function forwardedForEntries(value: string): ForwardedEntries {
         valid = false;
         break;
       }
-      const name = value.slice(nameStart, i).toLowerCase();
+      const bit = parameterBit(value, nameStart, i);
+      const extension = bit === 0 ? value.slice(nameStart, i).toLowerCase() : undefined;
       i++;
-      let pairValue: string;
+      // Only the `for` value is kept; the others are checked for syntax without being cut out.
+      const keep = bit === 1;
+      let pairValue: string | undefined;
       if (value.charCodeAt(i) === 34 /* " */) {
         i++;
         const textStart = i;
@@ -68,7 +92,7 @@ export function forwardedForEntries(value: string): ForwardedEntries {
           }
           if (code === 92 /* \ */) {
             // Rare: a quoted-pair. Build the text from here on instead of slicing it.
-            text = (text ?? value.slice(textStart, i)) + (i + 1 < length ? value[i + 1] : '');
+            if (keep) text = (text ?? value.slice(textStart, i)) + (i + 1 < length ? value[i + 1] : '');
             i += 2;
             continue;
           }
@@ -79,7 +103,7 @@ export function forwardedForEntries(value: string): ForwardedEntries {
           valid = false;
           break;
         }
-        pairValue = text ?? value.slice(textStart, i);
+        if (keep) pairValue = text ?? value.slice(textStart, i);
         i++;
       } else {
         const valueStart = i;
@@ -88,7 +112,7 @@ export function forwardedForEntries(value: string): ForwardedEntries {
           valid = false;
           break;
         }
-        pairValue = value.slice(valueStart, i);
+        if (keep) pairValue = value.slice(valueStart, i);
       }
       while (i < length && OWS(value.charCodeAt(i))) i++;
       const next = value.charCodeAt(i);
@@ -96,12 +120,21 @@ export function forwardedForEntries(value: string): ForwardedEntries {
         valid = false;
         break;
       }
-      if (seen.includes(name)) {
-        valid = false;
-        break;
+      if (extension === undefined) {
+        if ((seenBits & bit) !== 0) {
+          valid = false;
+          break;
+        }
+        seenBits |= bit;
+      } else {
+        seenExtensions ??= [];
+        if (seenExtensions.includes(extension)) {
+          valid = false;
+          break;
+        }
+        seenExtensions.push(extension);
       }
-      seen.push(name);
-      if (name === 'for') forValue = pairValue;
+      if (bit === 1) forValue = pairValue;
     }
     if (!valid) {
       // Skip to the next element boundary, honouring quotes so a comma inside a quoted value does not split it.
@@ -127,29 +160,55 @@ export function forwardedForEntries(value: string): ForwardedEntries {
  * optional numeric or obfuscated port. `unknown` and obfuscated identifiers (`_hidden`) are not addresses.
  */
 export function forwardedNodeAddress(node: string): string | undefined {
-  if (node === '' || node.charCodeAt(0) === 95 /* _ */ || node.toLowerCase() === 'unknown') return undefined;
-  let host = node;
-  let port = '';
+  const length = node.length;
+  if (length === 0 || node.charCodeAt(0) === 95 /* _ */ || equalsIgnoreCase(node, 0, length, 'unknown')) return undefined;
+  let hostStart = 0;
+  let hostEnd = length;
+  let portStart = length;
   if (node.charCodeAt(0) === 91 /* [ */) {
     const close = node.indexOf(']');
     if (close === -1) return undefined;
-    host = node.slice(1, close);
-    const rest = node.slice(close + 1);
-    if (rest !== '') {
-      if (rest.charCodeAt(0) !== 58) return undefined;
-      port = rest.slice(1);
+    hostStart = 1;
+    hostEnd = close;
+    if (close + 1 < length) {
+      if (node.charCodeAt(close + 1) !== 58 /* : */) return undefined;
+      portStart = close + 2;
+      if (portStart === length) return undefined;
     }
-    if (!host.includes(':')) return undefined;
+    // Brackets hold IPv6 only: no colon inside means it is not one.
+    const colon = node.indexOf(':', 1);
+    if (colon === -1 || colon > close) return undefined;
   } else {
     // RFC 7239 requires IPv6 to be bracketed, so a bare colon here can only start a port.
     const colon = node.indexOf(':');
     if (colon !== -1) {
-      host = node.slice(0, colon);
-      port = node.slice(colon + 1);
+      hostEnd = colon;
+      portStart = colon + 1;
+      if (portStart === length || node.indexOf(':', portStart) !== -1) return undefined;
     }
-    if (host.includes(':')) return undefined;
   }
-  if (port !== '' && !/^(\d{1,5}|_[A-Za-z0-9._-]+)$/.test(port)) return undefined;
-  if (port !== '' && port.charCodeAt(0) !== 95 && Number(port) > 65535) return undefined;
-  return host;
+  if (portStart < length && !isNodePort(node, portStart)) return undefined;
+  return hostStart === 0 && hostEnd === length ? node : node.slice(hostStart, hostEnd);
+}
+
+/** `node-port = port / obfport`: 1–5 digits up to 65535, or `_` followed by ALPHA / DIGIT / "." / "_" / "-". */
+function isNodePort(text: string, start: number): boolean {
+  const length = text.length;
+  if (text.charCodeAt(start) === 95 /* _ */) {
+    if (start + 1 === length) return false;
+    for (let i = start + 1; i < length; i++) {
+      const code = text.charCodeAt(i);
+      const ok = (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 46 || code === 95 || code === 45;
+      if (!ok) return false;
+    }
+    return true;
+  }
+  if (length - start > 5) return false;
+  let value = 0;
+  for (let i = start; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+    value = value * 10 + (code - 48);
+  }
+  return value <= 65535;
 }
