@@ -81,12 +81,19 @@ async function startEnvelopeReceiver({ port = 0, host = '127.0.0.1', log, onEnve
     items
       .filter((item) => item.type === 'span')
       .flatMap((item) => (item.payload && Array.isArray(item.payload.items) ? item.payload.items : [item.payload]));
+  /** Logs (`log` items) and metrics (`trace_metric` items) come in containers of `items`, flattened here. */
+  const containerItems = (type) =>
+    items
+      .filter((item) => item.type === type)
+      .flatMap((item) => (item.payload && Array.isArray(item.payload.items) ? item.payload.items : [item.payload]));
   return {
     dsn: `http://public@${host}:${actualPort}/1`,
     port: actualPort,
     items,
     events,
     spans,
+    logs: () => containerItems('log'),
+    metrics: () => containerItems('trace_metric'),
     setMode(next) {
       mode = next;
     },

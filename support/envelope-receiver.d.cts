@@ -11,6 +11,10 @@ export interface EnvelopeReceiver {
   events(): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Streamed span payloads (@sentry/node 11 `span` items), flattened. */
   spans(): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Log payloads (`log` items), flattened. */
+  logs(): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Metric payloads (`trace_metric` items), flattened. */
+  metrics(): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
   setMode(mode: 'ok' | 'error' | 'ratelimit'): void;
   waitFor(predicate: (items: ReceivedItem[]) => boolean, timeoutMs?: number): Promise<ReceivedItem[]>;
   close(): Promise<void>;

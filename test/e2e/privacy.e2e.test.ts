@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import jwt from 'jsonwebtoken';
+import { e2eSuite, eventMatching, piiOptions, SENTRY_MAJOR } from './harness';
+
+
+/**
+ * What the app switched off in the SDK stays off; what the app set itself wins; logs and metrics get the user too.
+ * Everything is asserted on what arrives at the envelope receiver, for Express and Koa.
+ */
+const ROOT = process.env.SRU_FIXTURE_ROOT ? path.resolve(process.env.SRU_FIXTURE_ROOT) : path.resolve(__dirname, '../..');
+/** The SDK resolves `dataCollection` (11, and late 10.x where the query switch is called `queryParams`). */
+const HAS_DATA_COLLECTION = existsSync(path.join(ROOT, 'node_modules/@sentry/core/build/cjs/utils/data-collection/resolveDataCollectionOptions.js'));
+const QUERY_SWITCH = SENTRY_MAJOR >= 11 ? 'urlQueryParams' : 'queryParams';
+const withSwitches = HAS_DATA_COLLECTION ? it : it.skip;
+const CLIENT = '203.0.113.9';
+
+const token = (claims: Record<string, unknown>): string => jwt.sign(claims, 'jwt-secret', { algorithm: 'HS256' });
+
+describe.each(['express', 'koa'] as const)('%s: privacy ceiling, app precedence, logs and metrics', (framework) => {
+  const suite = e2eSuite(framework);
+  /** Express authenticates JWTs under /jwt only; Koa everywhere (passthrough). */
+  const authed = framework === 'express' ? '/jwt' : '';
+  let counter = 0;
+
+  /**
+   * A signed-in request from a client behind our (trusted, loopback) proxy, with cookies, a query and address
+   * headers. The principal's id is unique per call: it is the one thing every variant sends, so it finds the event.
+   */
+  async function captureBehindProxy(sentry: Record<string, unknown>): Promise<any> {
+    const fixture = await suite.app({ sentry, options: { trustProxy: 'loopback' } });
+    const id = `${framework}-c${++counter}`;
+    await request(fixture.url)
+      .get('/jwt/boom?q=visible')
+      .set('Authorization', `Bearer ${token({ sub: id, email: `${id}@example.test` })}`)
+      .set('X-Forwarded-For', CLIENT)
+      .set('X-Real-IP', CLIENT)
+      .set('True-Client-IP', CLIENT)
+      .set('Forwarded', `for=${CLIENT}`)
+      .set('Cookie', 'theme=dark')
+      .expect(500);
+    const receiver = suite.receiver();
+    await receiver.waitFor(() => receiver.events().some((event) => event.user?.id === id));
+    const event = receiver.events().find((candidate) => candidate.user?.id === id);
+    expect(event.user.id).toBe(id);
+    return event;
+  }
+
+  it('with every switch on, headers, cookies, query and the trusted REMOTE_ADDR arrive (the baseline the switches remove)', async () => {
+    const event = await captureBehindProxy(piiOptions(true));
+    expect(event.user.email).toBe(`${event.user.id}@example.test`);
+    expect(event.request.env.REMOTE_ADDR).toBe(CLIENT);
+    expect(event.request.headers).toBeDefined();
+    expect(event.request.cookies).toEqual({ theme: 'dark' });
+    expect(event.request.query_string).toContain('q=visible');
+  });
+
+  it('user data off: the client address appears nowhere in the event, the user is the id only', async () => {
+    const event = await captureBehindProxy(piiOptions(false));
+    expect(JSON.stringify(event)).not.toContain(CLIENT);
+    expect(Object.keys(event.user)).toEqual(['id']);
+    expect(event.request.env?.REMOTE_ADDR).toBeUndefined();
+  });
+
+  withSwitches('httpHeaders off: no request headers from us', async () => {
+    const event = await captureBehindProxy({ dataCollection: { userInfo: true, httpHeaders: false } });
+    expect(event.request.headers ?? {}).toEqual({});
+    expect(event.request.env.REMOTE_ADDR).toBe(CLIENT);
+  });
+
+  withSwitches('cookies off: no cookies', async () => {
+    const event = await captureBehindProxy({ dataCollection: { userInfo: true, cookies: false } });
+    expect(event.request.cookies).toBeUndefined();
+    expect(JSON.stringify(event.request)).not.toContain('dark');
+  });
+
+  withSwitches(`${QUERY_SWITCH} off: no query string and no query in the url`, async () => {
+    const event = await captureBehindProxy({ dataCollection: { userInfo: true, [QUERY_SWITCH]: false } });
+    expect(event.request.query_string).toBeUndefined();
+    expect(JSON.stringify(event.request)).not.toContain('q=visible');
+  });
+
+  withSwitches('every switch off: no headers, cookies, query or address anywhere', async () => {
+    const event = await captureBehindProxy({ dataCollection: { userInfo: false, httpHeaders: false, cookies: false, [QUERY_SWITCH]: false } });
+    const text = JSON.stringify(event);
+    expect(text).not.toContain(CLIENT);
+    expect(text).not.toContain('dark');
+    expect(text).not.toContain('q=visible');
+    expect(event.request.headers ?? {}).toEqual({});
+    expect(Object.keys(event.user)).toEqual(['id']);
+  });
+
+  it.each(['object', 'scope', 'callback'])('a user set in captureException’s captureContext (%s) wins over the principal', async (form) => {
+    const fixture = await suite.app({});
+    await request(fixture.url)
+      .get(`${authed}/capture-context?form=${form}`)
+      .set('Authorization', `Bearer ${token({ sub: 'principal-1' })}`)
+      .expect(200);
+    const event = await eventMatching(suite.receiver(), `capture context ${form}`);
+    expect(event.user.id).toBe(`from-${form}`);
+    expect(event.user.id).not.toBe('principal-1');
+    // The principal only fills what the app left out; the trusted address still goes to REMOTE_ADDR.
+    expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
+  });
+
+  it('an event captured after the response, by work the request started, still carries the user and the address', async () => {
+    const fixture = await suite.app({ options: { trustProxy: 'loopback' } });
+    await request(fixture.url)
+      .get(`${authed}/after-response?tag=${framework}-late&ms=100`)
+      .set('Authorization', `Bearer ${token({ sub: 'late-user', email: 'late@example.test' })}`)
+      .set('X-Forwarded-For', '198.51.100.23')
+      .expect(200, 'later');
+    const event = await eventMatching(suite.receiver(), `after response ${framework}-late`);
+    expect(event.user).toMatchObject({ id: 'late-user', email: 'late@example.test' });
+    expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.23');
+  });
+
+  const withLogs = SENTRY_MAJOR >= 10 ? it : it.skip;
+  withLogs('logs and metrics captured in a request carry user.id, email and name (set only where the app did not)', async () => {
+    const fixture = await suite.app({ sentry: { enableLogs: true } });
+    await request(fixture.url)
+      .get(`${authed}/telemetry?tag=${framework}_t1`)
+      .set('Authorization', `Bearer ${token({ sub: 'logger-1', email: 'logger@example.test', preferred_username: 'logger' })}`)
+      .expect(200);
+    const receiver = suite.receiver();
+    await receiver.waitFor(() => receiver.logs().some((log) => String(log.body).includes(`log line ${framework}_t1`)), 15000);
+    const log = receiver.logs().find((candidate) => String(candidate.body).includes(`log line ${framework}_t1`));
+    expect(log.attributes['user.id'].value).toBe('logger-1');
+    expect(log.attributes['user.email'].value).toBe('logger@example.test');
+    expect(log.attributes['user.name'].value).toBe('logger');
+    await receiver.waitFor(() => receiver.metrics().some((metric) => metric.name === `metric_${framework}_t1`), 15000);
+    const metric = receiver.metrics().find((candidate) => candidate.name === `metric_${framework}_t1`);
+    expect(metric.attributes['user.id'].value).toBe('logger-1');
+  });
+
+  withLogs('with user data off, logs carry user.id only', async () => {
+    const fixture = await suite.app({ sentry: { enableLogs: true, ...piiOptions(false) } });
+    await request(fixture.url)
+      .get(`${authed}/telemetry?tag=${framework}_t2`)
+      .set('Authorization', `Bearer ${token({ sub: 'logger-2', email: 'logger2@example.test' })}`)
+      .expect(200);
+    const receiver = suite.receiver();
+    await receiver.waitFor(() => receiver.logs().some((log) => String(log.body).includes(`log line ${framework}_t2`)), 15000);
+    const log = receiver.logs().find((candidate) => String(candidate.body).includes(`log line ${framework}_t2`));
+    expect(log.attributes['user.id'].value).toBe('logger-2');
+    expect(log.attributes['user.email']).toBeUndefined();
+  });
+});
