@@ -70,6 +70,15 @@ describe('Koa + @sentry/node', () => {
     expect(event.user).toEqual({ id: 'kc', username: 'user-kc', email: 'kc@example.test' });
   });
 
+  it("the application's own Sentry.setUser wins, ip_address included, and REMOTE_ADDR is still the trusted address", async () => {
+    const fixture = await app({ proxy: true, maxIpsCount: 1 });
+    await request(fixture.url).get('/set-user').set('X-Forwarded-For', '198.51.100.7').expect(500);
+    const event = await eventMatching(suite.receiver(), 'with app user');
+    expect(event.user.id).toBe('app-set');
+    expect(event.user.ip_address).toBe('192.0.2.55');
+    expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.7');
+  });
+
   it('PII off: only the id', async () => {
     const fixture = await app({ sentry: piiOptions(false), getUser: 'headerAsync' });
     await request(fixture.url).get('/message?tag=koa-nopii').set('X-Test-User', 'np').expect(200);
