@@ -10,6 +10,7 @@ export type {
   ToSentryRequestOptions,
   AdapterOptions,
   ForwardedHeaderName,
+  CoreOptions,
 } from './options/options.js';
 export type { RequestLike } from './request-like.js';
 export type { User, Geo, RequestEventData } from './sentry-types.js';

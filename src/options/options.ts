@@ -45,6 +45,13 @@ export interface AdapterOptions<GetUserArgs extends unknown[], Req> extends Reso
   setUserIp?: boolean;
 }
 
+/**
+ * @deprecated Every core option in one type, as 0.1.0 exported it. Use the type of the function you call:
+ * `ResolveClientIpOptions`, `ToSentryUserOptions` or `ToSentryRequestOptions` — each function rejects options it
+ * does not read.
+ */
+export type CoreOptions = ResolveClientIpOptions & ToSentryUserOptions & ToSentryRequestOptions;
+
 // The runtime lists of option names are written as objects keyed by the option types (express-rate-limit's
 // `KeysEnum`): adding an option to a type without adding it here, or the reverse, does not compile.
 const RESOLVE_OPTION_KEYS = {
