@@ -7,8 +7,8 @@ import {
   type AdapterOptions,
   type FrameworkAccess,
 } from '../src/adapter-kit.js';
+import { NO_FRAMEWORK_TRUST } from '../src/binding/framework-trust.js';
 import type { RequestLike } from '../src/request-like.js';
-import { trustNothing } from '../src/ip/trust.js';
 
 export type SentryUserOptions = AdapterOptions<[c: Context], Context>;
 
@@ -30,7 +30,7 @@ const hono: FrameworkAccess<Context> = {
   callGetUser: (getUser, c) => (getUser as (c: Context) => unknown)(c),
   mapUserArgument: (c) => c,
   // Hono has no proxy setting: only the trustProxy option makes a peer a proxy.
-  frameworkTrust: () => ({ trust: trustNothing, trustsEveryHop: false }),
+  frameworkTrust: () => NO_FRAMEWORK_TRUST,
 };
 
 /**

@@ -53,6 +53,9 @@ function compileKoaTrust(proxy: unknown, maxIpsCount: unknown, proxyIpHeader: un
   };
 }
 
+/** For frameworks without a proxy setting (Hono): only the `trustProxy` option makes a peer a proxy. */
+export const NO_FRAMEWORK_TRUST: FrameworkTrust = Object.freeze({ trust: trustNothing, trustsEveryHop: false });
+
 const FASTIFY_EVERY_HOP_FIX =
   "Set Fastify's trustProxy to your proxies' addresses or CIDR ranges (e.g. trustProxy: '10.0.0.0/8'), instead of true.";
 

@@ -111,7 +111,8 @@ describe('Hono + @sentry/node: every capture path carries the user and the trust
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.20');
   });
 
-  it("without Sentry's manual honoMiddleware (its automatic instrumentation only), route errors still carry the user", async () => {
+  // @sentry/node 11 captures Hono errors by itself; up to 10 an app needs Sentry's handler or its own onError.
+  (SENTRY_MAJOR >= 11 ? it : it.skip)("@sentry/node 11 without the manual honoMiddleware (automatic instrumentation only): route errors carry the user", async () => {
     const fixture = await app({ errorHandler: false });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'auto-only' })}`).expect(500);
     const event = await eventMatching(suite.receiver(), 'jwt boom');
@@ -178,7 +179,8 @@ describe('Hono + @sentry/node: tracing', () => {
     clear();
     expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
     expect(JSON.stringify(event.user)).not.toMatch(SPOOFED);
-    expect(JSON.stringify(segment.attributes)).not.toMatch(SPOOFED);
+    // The SDK's own header attributes (http.request.header.*) are its dataCollection.httpHeaders business.
+    expect(JSON.stringify(Object.entries(segment.attributes).filter(([key]) => /^(user|client)\./.test(key)))).not.toMatch(SPOOFED);
   });
 });
 
@@ -216,7 +218,8 @@ describe('Hono + @sentry/node: concurrency', () => {
   // Hono catches a route's error inside its own dispatch (c.error), so it never passes back through our middleware;
   // Sentry's Hono middleware, which sits outside ours, captures it after the request. Without the HTTP integration
   // that capture happens outside the scope we forked, on the SDK's shared default scope.
-  knownGap("without the SDK HTTP integration, a route error captured by Sentry's own Hono middleware still carries its request's user and address", async () => {
+  // (Up to 9, Sentry has no Hono support and the fixture captures in onError, inside our middleware.)
+  (SENTRY_MAJOR >= 10 ? knownGap : it.skip)("without the SDK HTTP integration, a route error captured by Sentry's own Hono middleware still carries its request's user and address", async () => {
     const fixture = await app({ getUser: 'headerAsync', options: { trustProxy: 'loopback' }, noHttpIntegration: true });
     clear();
     await Promise.all(
