@@ -57,6 +57,22 @@ describe('toSentryRequest', () => {
     expect(toSentryRequest(request({ url: '/?q=shoes&access_token=abc&api%5Fkey=k' })).query_string).toBe('q=shoes&access_token=[Filtered]&api%5Fkey=[Filtered]');
   });
 
+  it.each<[string, string]>([
+    ['a=1&token=abc&b=2', 'a=1&token=[Filtered]&b=2'],
+    ['token=abc', 'token=[Filtered]'],
+    ['token=1&token=2', 'token=[Filtered]&token=[Filtered]'],
+    ['a=1&token', 'a=1&token'],
+    ['&&token=1&', '&&token=[Filtered]&'],
+    ['x=a=b&api%5Fkey=k', 'x=a=b&api%5Fkey=[Filtered]'],
+    ['access+token=z&q=1', 'access+token=[Filtered]&q=1'],
+    ['q=%ZZ&page=2', 'q=%ZZ&page=2'],
+    ['%ZZtoken=1', '%ZZtoken=[Filtered]'],
+    ['q=token', 'q=token'],
+    ['=token&session=', '=token&session=[Filtered]'],
+  ])('query %s is sent as %s', (query, expected) => {
+    expect(toSentryRequest(request({ url: `/p?${query}` })).query_string).toBe(expected);
+  });
+
   it('sends cookies only with pii, sensitive names filtered', () => {
     const req = request({ headers: { host: 'h', cookie: 'theme=dark; connect.sid=s%3Aabc; csrftoken=x' } });
     expect(toSentryRequest(req, { pii: false }).cookies).toBeUndefined();
