@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
 import {
   ADAPTER_OPTION_NAMES,
   createRequestBinder,
@@ -9,14 +9,11 @@ import {
   type FrameworkAccess,
 } from '../src/adapter-kit.js';
 
-/** The parts of an Express request this adapter reads, typed against `node:http` only. */
-export interface ExpressRequestLike extends IncomingMessage {
-  originalUrl?: string;
-  app?: { get(setting: string): unknown };
-  res?: ServerResponse;
-}
-
-export type SentryUserOptions = AdapterOptions<[req: IncomingMessage, res: ServerResponse], IncomingMessage>;
+/**
+ * Options of the Express middleware. Callbacks get Express's own types (a type-only import: `@types/express` is an
+ * optional peer), so `req.user` from passport's augmentation, `req.get` and `res.locals` type-check.
+ */
+export type SentryUserOptions = AdapterOptions<[req: Request, res: Response], Request>;
 
 /** passport → express-oauth2-jwt-bearer → express-jwt → express-openid-connect → res.locals → session. */
 const PRINCIPAL_PATHS = [
@@ -28,12 +25,12 @@ const PRINCIPAL_PATHS = [
   ['req', 'session', 'user'],
 ] as const;
 
-const express: FrameworkAccess<ExpressRequestLike> = {
+const express: FrameworkAccess<Request> = {
   name: 'Express',
   request: (req) => req,
   response: (req) => req.res,
   detectPrincipal: (req) => firstPresentPrincipal({ req, res: req.res }, PRINCIPAL_PATHS),
-  callGetUser: (getUser, req) => (getUser as (req: IncomingMessage, res: ServerResponse | undefined) => unknown)(req, req.res),
+  callGetUser: (getUser, req) => (getUser as (req: Request, res: Response | undefined) => unknown)(req, req.res),
   mapUserArgument: (req) => req,
   frameworkTrust: (req) => expressFrameworkTrust(req.app?.get('trust proxy fn'), req.app?.get('trust proxy')),
 };
@@ -54,10 +51,10 @@ const express: FrameworkAccess<ExpressRequestLike> = {
  * // … auth, routes …
  * Sentry.setupExpressErrorHandler(app);
  */
-export function sentryUser(options?: SentryUserOptions): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+export function sentryUser(options?: SentryUserOptions): (req: Request, res: Response, next: NextFunction) => void {
   const binder = createRequestBinder(parseOptions(options, ADAPTER_OPTION_NAMES, true), express);
   return function sentryUserMiddleware(req, _res, next) {
-    binder.enter(req as ExpressRequestLike, next);
+    binder.enter(req, next);
   };
 }
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DefaultContext, DefaultState, Middleware, ParameterizedContext } from 'koa';
 import {
   ADAPTER_OPTION_NAMES,
   createRequestBinder,
@@ -9,17 +9,16 @@ import {
   type FrameworkAccess,
 } from '../src/adapter-kit.js';
 
-/** The parts of a Koa context this adapter reads. */
-export interface KoaContextLike {
-  req: IncomingMessage;
-  res: ServerResponse;
-  state?: unknown;
-  session?: unknown;
-  originalUrl?: string;
-  app?: { proxy?: boolean; maxIpsCount?: number; proxyIpHeader?: string };
-}
+/**
+ * Options of the Koa middleware. Callbacks get Koa's own `Context` with the app's state type (a type-only import:
+ * `@types/koa` is an optional peer), so `ctx.state.user` type-checks as the app declares it.
+ */
+export type SentryUserOptions<StateT = DefaultState, ContextT = DefaultContext> = AdapterOptions<
+  [ctx: ParameterizedContext<StateT, ContextT>],
+  ParameterizedContext<StateT, ContextT>
+>;
 
-export type SentryUserOptions = AdapterOptions<[ctx: KoaContextLike], KoaContextLike>;
+type AnyContext = ParameterizedContext<unknown, object>;
 
 /** koa-passport / koa-jwt → ctx.state.auth → koa-session. */
 const PRINCIPAL_PATHS = [
@@ -28,14 +27,14 @@ const PRINCIPAL_PATHS = [
   ['ctx', 'session', 'user'],
 ] as const;
 
-const koa: FrameworkAccess<KoaContextLike> = {
+const koa: FrameworkAccess<AnyContext> = {
   name: 'Koa',
   // Koa rewrites ctx.url for mounted apps; the Node request keeps the URL as received.
   request: (ctx) => ctx.req,
   response: (ctx) => ctx.res,
   originalUrl: (ctx) => ctx.originalUrl,
   detectPrincipal: (ctx) => firstPresentPrincipal({ ctx }, PRINCIPAL_PATHS),
-  callGetUser: (getUser, ctx) => (getUser as (ctx: KoaContextLike) => unknown)(ctx),
+  callGetUser: (getUser, ctx) => (getUser as (ctx: AnyContext) => unknown)(ctx),
   mapUserArgument: (ctx) => ctx,
   frameworkTrust: (ctx) => koaFrameworkTrust(ctx.app?.proxy, ctx.app?.maxIpsCount, ctx.app?.proxyIpHeader),
 };
@@ -54,10 +53,10 @@ const koa: FrameworkAccess<KoaContextLike> = {
  * Sentry.setupKoaErrorHandler(app);
  * app.use(sentryUser());
  */
-export function sentryUser(options?: SentryUserOptions): (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<unknown> {
+export function sentryUser<StateT = DefaultState, ContextT = DefaultContext>(options?: SentryUserOptions<StateT, ContextT>): Middleware<StateT, ContextT> {
   const binder = createRequestBinder(parseOptions(options, ADAPTER_OPTION_NAMES, true), koa);
   return function sentryUserMiddleware(ctx, next) {
-    return binder.enter(ctx, next);
+    return binder.enter(ctx as unknown as AnyContext, next);
   };
 }
 
