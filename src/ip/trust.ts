@@ -55,25 +55,45 @@ export function compileTrust(trustProxy: unknown, optionName = 'trustProxy'): Tr
     };
   }
   if (typeof trustProxy === 'string' || Array.isArray(trustProxy)) {
-    const entries = typeof trustProxy === 'string' ? trustProxy.split(',') : (trustProxy as unknown[]);
-    const ranges: Range[] = [];
-    for (const entry of entries) {
-      if (typeof entry !== 'string') {
-        throw new TypeError(`sentry-request-user: ${optionName} entries must be strings (addresses, CIDR ranges or presets), got ${typeof entry}.`);
-      }
-      const name = entry.trim();
-      if (name === '') continue;
-      const preset = PRESETS[name];
-      if (preset) ranges.push(...preset.map((range) => parseRange(range, optionName)));
-      else ranges.push(parseRange(name, optionName));
-    }
-    const expanded = withMappedIPv4(ranges);
-    if (coversEveryAddress(expanded)) throw new TypeError(trustsEveryoneMessage(optionName, JSON.stringify(trustProxy)));
-    return compileRanges(expanded);
+    const ranges = parseRangeList(trustProxy, optionName);
+    if (coversEveryAddress(ranges)) throw new TypeError(trustsEveryoneMessage(optionName, JSON.stringify(trustProxy)));
+    return compileRanges(ranges);
   }
   throw new TypeError(
     `sentry-request-user: ${optionName} must be false, a hop count, an address/CIDR/preset string or array, or a function; got ${typeof trustProxy}.`,
   );
+}
+
+/** A comma list or array of addresses, CIDR ranges and presets, as ranges (IPv6 ranges over mapped IPv4 widened). */
+function parseRangeList(list: string | readonly unknown[], optionName: string): Range[] {
+  const entries = typeof list === 'string' ? list.split(',') : list;
+  const ranges: Range[] = [];
+  for (const entry of entries) {
+    if (typeof entry !== 'string') {
+      throw new TypeError(`sentry-request-user: ${optionName} entries must be strings (addresses, CIDR ranges or presets), got ${typeof entry}.`);
+    }
+    const name = entry.trim();
+    if (name === '') continue;
+    const preset = PRESETS[name];
+    if (preset) ranges.push(...preset.map((range) => parseRange(range, optionName)));
+    else ranges.push(parseRange(name, optionName));
+  }
+  return withMappedIPv4(ranges);
+}
+
+/**
+ * True when a trust setting in Express / proxy-addr form trusts every address: `true`, or address lists that cover
+ * both families (`'0.0.0.0/0, ::/0'`, `'::/0'`, …). For the adapters' warning about a framework's own setting; a
+ * setting that does not parse is not judged here (false).
+ */
+export function trustsEveryAddress(setting: unknown): boolean {
+  if (setting === true) return true;
+  if (typeof setting !== 'string' && !Array.isArray(setting)) return false;
+  try {
+    return coversEveryAddress(parseRangeList(setting, 'trust'));
+  } catch {
+    return false;
+  }
 }
 
 function parseRange(text: string, optionName: string): Range {

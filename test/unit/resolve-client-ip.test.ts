@@ -1,6 +1,7 @@
 import proxyAddr from 'proxy-addr';
 import { resolveClientIp, type ResolveClientIpOptions, type RequestLike } from '../../src/index.js';
 import { MAX_FORWARDED_HOPS } from '../../src/ip/forwarded-header.js';
+import { trustsEveryAddress } from '../../src/ip/trust.js';
 
 function request(peer: string | undefined, headers: Record<string, string | string[]> = {}, extra: Partial<RequestLike> = {}): RequestLike {
   return { headers, socket: peer === undefined ? undefined : { remoteAddress: peer }, ...extra };
@@ -225,6 +226,21 @@ describe('trustProxy settings that trust every address are rejected like true', 
     ['::ffff:0:0/96 does not trust IPv6 peers', '::ffff:0.0.0.0/96', '2001:db8::9', '2001:db8::9'],
   ])('accepted: %s', (_description, trustProxy, peer, expected) => {
     expect(resolveClientIp(request(peer, { [XFF]: '198.51.100.7' }), { trustProxy })).toBe(expected);
+  });
+
+  it.each<[unknown, boolean]>([
+    [true, true],
+    ['0.0.0.0/0,::/0', true],
+    [['0.0.0.0/0', '::/0'], true],
+    ['::/0', true],
+    ['loopback', false],
+    ['0.0.0.0/0', false],
+    [false, false],
+    [2, false],
+    ['not an address', false],
+    [() => true, false],
+  ])('trustsEveryAddress(%p) is %p (for warnings about a framework setting)', (setting, expected) => {
+    expect(trustsEveryAddress(setting)).toBe(expected);
   });
 
   it('an IPv6 range over the mapped block trusts IPv4 peers the way Express does', () => {
