@@ -105,20 +105,23 @@ async function probeLoad(port, { requests, connections }) {
 }
 
 /**
- * `promoted=` of every scavenge in a --trace-gc-nvp log, in order, per isolate (lines start with `[pid:0xisolate]`;
- * the SDK's module-loader hooks run on a worker thread with an isolate of its own).
+ * `promoted=` of every scavenge (`gc=s`) and every mark-compact (`gc=mc`) in a --trace-gc-nvp log, in order, per
+ * isolate (lines start with `[pid:0xisolate]`; the SDK's module-loader hooks run on a worker thread with an isolate of
+ * its own).
  */
-function scavengePromotionsByIsolate(text) {
+function promotionsByIsolate(text) {
   const byIsolate = new Map();
   for (const line of text.split('\n')) {
     const isolate = /^\[\d+:(0x[0-9a-f]+)\]/.exec(line)?.[1];
-    if (isolate === undefined || !/ gc=s /.test(line)) continue;
-    const match = / promoted=(\d+)/.exec(line);
-    if (!byIsolate.has(isolate)) byIsolate.set(isolate, []);
-    byIsolate.get(isolate).push(match ? Number(match[1]) : Number.NaN);
+    const kind = / gc=(s|mc) /.exec(line)?.[1];
+    if (isolate === undefined || kind === undefined) continue;
+    if (!byIsolate.has(isolate)) byIsolate.set(isolate, { s: [], mc: [] });
+    byIsolate.get(isolate)[kind].push(Number(/ promoted=(\d+)/.exec(line)?.[1] ?? Number.NaN));
   }
   return [...byIsolate.values()];
 }
+
+const sum = (values) => values.reduce((total, value) => total + value, 0);
 
 export async function runGroup({ framework, tracing, variants, rounds, requests, warmup, probeRequests, connections, maxSeconds, dsn, progress, v8Flags = [] }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sru-hot-path-'));
@@ -154,8 +157,9 @@ export async function runGroup({ framework, tracing, variants, rounds, requests,
           gcMsPer1k: (window.gcMs / completed) * 1000,
           rps: completed / (window.wallMs / 1000),
           minorGcs: window.minorGcs,
-          otherGcs: window.otherGcs,
+          majorGcs: window.majorGcs,
           minorBefore: window.minorBefore,
+          majorBefore: window.majorBefore,
           newSpaceBytes: window.newSpaceBytes,
           retained,
         });
@@ -172,17 +176,27 @@ export async function runGroup({ framework, tracing, variants, rounds, requests,
     await Promise.all(servers.map((server) => server.exited));
     const notes = [];
     servers.forEach((server, i) => {
-      // The main thread's scavenges are the ones PerformanceObserver saw, one for one.
-      const isolates = scavengePromotionsByIsolate(readFileSync(server.traceFile, 'utf8'));
-      const matching = isolates.filter((list) => list.length === totals[i].minorGcs);
-      const consistent = matching.length === 1;
-      const promotions = consistent ? matching[0] : [];
+      // The main thread's GCs are the ones PerformanceObserver saw, one for one.
+      const isolates = promotionsByIsolate(readFileSync(server.traceFile, 'utf8'));
+      const main = isolates.filter((gcs) => gcs.s.length === totals[i].minorGcs);
+      const consistent = main.length === 1;
+      const withMajors = consistent && main[0].mc.length === totals[i].majorGcs;
       if (!consistent) {
-        notes.push(`${variants[i].key}: scavenges per isolate in the V8 trace ${isolates.map((list) => list.length).join(', ')}, ${totals[i].minorGcs} seen by PerformanceObserver; promoted bytes not reported`);
+        notes.push(`${variants[i].key}: scavenges per isolate in the V8 trace ${isolates.map((gcs) => gcs.s.length).join(', ')}, ${totals[i].minorGcs} seen by PerformanceObserver; promoted bytes not reported`);
+      } else if (!withMajors) {
+        notes.push(`${variants[i].key}: ${main[0].mc.length} mark-compacts in the V8 trace, ${totals[i].majorGcs} seen by PerformanceObserver; promoted bytes from scavenges only`);
       }
       for (const sample of samples[i]) {
-        const slice = promotions.slice(sample.minorBefore, sample.minorBefore + sample.minorGcs);
-        sample.promotedPerReq = consistent ? slice.reduce((sum, bytes) => sum + bytes, 0) / sample.completed : Number.NaN;
+        if (!consistent) {
+          sample.promotedPerReq = Number.NaN;
+          continue;
+        }
+        const scavenged = sum(main[0].s.slice(sample.minorBefore, sample.minorBefore + sample.minorGcs));
+        const compacted = withMajors ? sum(main[0].mc.slice(sample.majorBefore, sample.majorBefore + sample.majorGcs)) : 0;
+        // The measure is the scavenges' (the young generation's survivors); a mark-compact that falls in a window
+        // promotes every young object alive at that moment, so it is kept apart, in the JSON only.
+        sample.promotedPerReq = scavenged / sample.completed;
+        sample.promotedWithMarkCompactsPerReq = (scavenged + compacted) / sample.completed;
       }
     });
     return { rows: variants.map((variant, i) => ({ ...variant, samples: samples[i], later: later[i] })), notes };

@@ -14,7 +14,8 @@ const gcEntries = [];
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcEntries.push({ start: entry.startTime, duration: entry.duration, kind: entry.detail?.kind ?? entry.kind });
 }).observe({ entryTypes: ['gc'] });
-const MINOR = 1; // perf_hooks.constants.NODE_PERFORMANCE_GC_MINOR: a scavenge
+const MINOR = 1; // perf_hooks.constants.NODE_PERFORMANCE_GC_MINOR: a scavenge (`gc=s` in V8's trace)
+const MAJOR = 4; // NODE_PERFORMANCE_GC_MAJOR: a mark-compact (`gc=mc`), which also promotes young objects
 
 const framework = FRAMEWORKS[process.env.BENCH_FRAMEWORK];
 const layer = process.env.BENCH_LAYER;
@@ -61,14 +62,15 @@ const handlers = {
     const end = performance.now();
     await idle(50); // GC performance entries are delivered asynchronously
     const inWindow = gcEntries.filter((entry) => entry.start >= window.start && entry.start <= end);
-    const minorBefore = gcEntries.filter((entry) => entry.kind === MINOR && entry.start < window.start).length;
+    const before = (kind) => gcEntries.filter((entry) => entry.kind === kind && entry.start < window.start).length;
     return {
       cpuMicros: cpu.user + cpu.system,
       wallMs: end - window.start,
       gcMs: inWindow.reduce((sum, entry) => sum + entry.duration, 0),
       minorGcs: inWindow.filter((entry) => entry.kind === MINOR).length,
-      otherGcs: inWindow.filter((entry) => entry.kind !== MINOR).length,
-      minorBefore,
+      majorGcs: inWindow.filter((entry) => entry.kind === MAJOR).length,
+      minorBefore: before(MINOR),
+      majorBefore: before(MAJOR),
       newSpaceBytes: require('node:v8').getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size,
     };
   },
@@ -91,7 +93,7 @@ const handlers = {
     return result;
   },
   totals() {
-    return { minorGcs: gcEntries.filter((entry) => entry.kind === MINOR).length };
+    return { minorGcs: gcEntries.filter((entry) => entry.kind === MINOR).length, majorGcs: gcEntries.filter((entry) => entry.kind === MAJOR).length };
   },
 };
 
