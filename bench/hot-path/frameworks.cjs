@@ -123,6 +123,9 @@ const FRAMEWORKS = {
       const { Hono } = require('hono');
       const { getRequestListener } = require('@hono/node-server');
       const app = new Hono();
+      // Sentry's own Hono set-up where the SDK has one (@sentry/node 11: honoMiddleware; earlier: setupHonoErrorHandler).
+      if (typeof Sentry.honoMiddleware === 'function') app.use(Sentry.honoMiddleware(app));
+      else if (typeof Sentry.setupHonoErrorHandler === 'function') Sentry.setupHonoErrorHandler(app);
       app.use('*', async (c, next) => {
         c.set('user', principal());
         await next();
