@@ -1,0 +1,90 @@
+import { locateSentry } from '../../src/sentry/locate-sentry';
+import { boundRequestOf, tieToScope, type BoundRequest } from '../../src/sentry/request-registry';
+import type { AsyncContextStrategyShape, ScopeShape, VersionCarrierShape } from '../../src/sentry/sdk-shapes';
+import type { SentryHandle } from '../../src/sentry/locate-sentry';
+
+/** A request binding as the tie test needs it: only identity and liveness matter here. */
+function bound(target: object, released = false): BoundRequest {
+  return {
+    isFor: (candidate) => candidate === target,
+    released,
+    captureFacts: () => ({}),
+    fillEvent: (event) => event,
+    fillSegmentSpan: () => undefined,
+    fillUserAttributes: () => undefined,
+  };
+}
+
+function handleWith(carrier: VersionCarrierShape): SentryHandle {
+  return { carrier, acs: {} as AsyncContextStrategyShape, version: 'test' };
+}
+
+describe('tieToScope never claims a scope it cannot prove is the request’s own', () => {
+  const defaultScope: ScopeShape = {};
+  const requestScope = (): ScopeShape => ({});
+  const target = {};
+
+  it.each([
+    { name: 'the SDK’s default isolation scope', make: () => ({ handle: handleWith({ defaultIsolationScope: defaultScope }), scope: defaultScope }), expected: false },
+    { name: 'any scope when the carrier has no default scope to compare with', make: () => ({ handle: handleWith({}), scope: requestScope() }), expected: false },
+    { name: 'a fresh per-request scope', make: () => ({ handle: handleWith({ defaultIsolationScope: defaultScope }), scope: requestScope() }), expected: true },
+  ])('$name → claimed: $expected', ({ make, expected }) => {
+    const { handle, scope } = make();
+    const tie = bound(target);
+    expect(tieToScope(handle, scope, tie, target)).toBe(expected);
+    expect(boundRequestOf(scope)).toBe(expected ? tie : undefined);
+  });
+
+  it('a scope another live request holds is not taken (the caller forks)', () => {
+    const handle = handleWith({ defaultIsolationScope: defaultScope });
+    const scope = requestScope();
+    const first = bound({});
+    expect(tieToScope(handle, scope, first, {})).toBe(true);
+    const otherTarget = {};
+    expect(tieToScope(handle, scope, bound(otherTarget), otherTarget)).toBe(false);
+    expect(boundRequestOf(scope)).toBe(first);
+  });
+
+  it('a second middleware of the same live request takes over; a released request’s scope is not reused', () => {
+    const handle = handleWith({ defaultIsolationScope: defaultScope });
+    const scope = requestScope();
+    const sameTarget = {};
+    expect(tieToScope(handle, scope, bound(sameTarget), sameTarget)).toBe(true);
+    const inner = bound(sameTarget);
+    expect(tieToScope(handle, scope, inner, sameTarget)).toBe(true);
+    expect(boundRequestOf(scope)).toBe(inner);
+
+    const releasedScope = requestScope();
+    expect(tieToScope(handle, releasedScope, bound(sameTarget, true), sameTarget)).toBe(true);
+    expect(tieToScope(handle, releasedScope, bound(sameTarget), sameTarget)).toBe(false);
+  });
+});
+
+describe('locateSentry with a carrier it does not recognise', () => {
+  const globals = globalThis as { __SENTRY__?: unknown };
+  const client = { getOptions: () => ({}) };
+  afterEach(() => {
+    delete globals.__SENTRY__;
+    jest.restoreAllMocks();
+  });
+
+  it('an initialised SDK in an unknown layout: one warning naming the version and the fix, then pass-through', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    globals.__SENTRY__ = { version: '99.1.0', '99.1.0': { defaultCurrentScope: { getClient: () => client } } };
+    expect(locateSentry()).toBeUndefined();
+    expect(locateSentry()).toBeUndefined();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/Sentry 99\.1\.0 .*Update sentry-request-user/);
+  });
+
+  it('an SDK imported but not initialised yet: no warning, pass-through', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    globals.__SENTRY__ = { version: '11.12.0', '11.12.0': { defaultCurrentScope: { getClient: () => undefined } } };
+    expect(locateSentry()).toBeUndefined();
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('no carrier at all: pass-through', () => {
+    expect(locateSentry()).toBeUndefined();
+  });
+});
