@@ -4,6 +4,8 @@
  */
 export { createRequestBinder, GET_USER_TIMEOUT_MS, type RequestBinder } from './binding/request-binder.js';
 export type { FrameworkAccess, FrameworkTrust, ResponseLike } from './binding/framework.js';
+/** Event-time work of one middleware instance; exported for the benchmarks, which time one event fill. */
+export { EventFiller, type RequestFacts } from './binding/event-filler.js';
 export { expressFrameworkTrust, koaFrameworkTrust } from './binding/framework-trust.js';
 export { firstPresentPrincipal } from './binding/detect-principal.js';
 export { parseOptions } from './options/parse-options.js';
