@@ -1,5 +1,5 @@
 import { normalizeIp } from '../ip/parse-ip.js';
-import { compileTrust, trustNothing } from '../ip/trust.js';
+import { compileTrust, trustNothing, trustsEveryAddress } from '../ip/trust.js';
 import type { FrameworkTrust } from './framework.js';
 
 const trustEverything = (): boolean => true;
@@ -67,10 +67,11 @@ const FASTIFY_EVERY_HOP_FIX =
  * installed Fastify means by its option (hop counts were dropped in 5.12.1; functions get raw addresses), and it
  * trusts nothing where Fastify did not look (no X-Forwarded-For, or a different list header).
  *
- * `rawSetting` is the app's option as given, when it could be read, only to warn about `true`.
+ * `rawSetting` is the app's option as given, when it could be read, only to warn about `true` (or a list covering
+ * every address).
  */
 export function fastifyFrameworkTrust(ips: unknown, rawSetting: unknown): FrameworkTrust {
-  const trustsEveryHop = rawSetting === true;
+  const trustsEveryHop = trustsEveryAddress(rawSetting);
   if (!Array.isArray(ips) || ips.length < 2) return { trust: trustNothing, trustsEveryHop, everyHopFix: FASTIFY_EVERY_HOP_FIX };
   const trusted: (string | undefined)[] = [];
   for (let hop = 0; hop < ips.length - 1; hop++) trusted.push(normalizeIp(ips[hop]));

@@ -61,12 +61,13 @@ describe('Fastify + @sentry/node: the client address', () => {
     expect(event.request.env.REMOTE_ADDR).toBe(hopCountsDropped ? '127.0.0.1' : '6.6.6.6');
   });
 
-  it('trustProxy: true is honoured but warned about once, with the fix', async () => {
-    const fixture = await app({ trustProxy: true });
+  it.each([true, '0.0.0.0/1,128.0.0.0/1,::/1,8000::/1'])('trustProxy: %s (every address) is honoured but warned about once, with the fix', async (trustProxy) => {
+    const fixture = await app({ trustProxy });
     await request(fixture.url).get('/message?tag=fastify-every-hop-1').set('X-Forwarded-For', '198.51.100.1, 10.0.0.1').expect(200);
     await request(fixture.url).get('/message?tag=fastify-every-hop-2').set('X-Forwarded-For', '198.51.100.2').expect(200);
     const first = await eventMatching(suite.receiver(), 'message fastify-every-hop-1');
     await eventMatching(suite.receiver(), 'message fastify-every-hop-2');
+    clear();
     expect(first.request.env.REMOTE_ADDR).toBe('198.51.100.1');
     expect(fixture.stderr().match(/trusts every proxy hop/g)).toHaveLength(1);
     expect(fixture.stderr()).toContain("Fastify's trustProxy");
