@@ -21,6 +21,8 @@ export interface FrameworkTrust {
  */
 export interface ResponseLike {
   once(event: 'close', listener: () => void): unknown;
+  /** Node: the whole response was handed to the OS. `false` at `close` means the client went away first. */
+  readonly writableFinished?: boolean;
 }
 
 /**

@@ -23,6 +23,10 @@ function releaseTieOnClose(this: ResponseWithTie): void {
   const tie = this[kTie];
   if (tie === undefined) return;
   this[kTie] = undefined;
+  // A client that went away before the response was sent does not end the work its request started: the handler
+  // still runs and holds the request anyway. Keep the tie live, so what it captures later still reads the request
+  // (an async getUser included); the SDK's scope bounds how long. Aborted requests are rare; completed ones let go.
+  if (this.writableFinished === false) return;
   tie.release();
 }
 

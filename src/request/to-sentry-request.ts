@@ -106,24 +106,36 @@ function parseCookies(header: string): Record<string, string> {
   return cookies;
 }
 
+/** A query parameter name as the application reads it: `+` is a space, `%XX` escapes decoded (when well-formed). */
+function decodeQueryName(rawName: string): string {
+  if (!rawName.includes('%') && !rawName.includes('+')) return rawName;
+  try {
+    return decodeURIComponent(rawName.replace(/\+/g, ' '));
+  } catch {
+    // A malformed escape: judge the name as written.
+    return rawName;
+  }
+}
+
 /** Keeps the query string as a string, with the values of sensitive parameter names filtered. */
 function filterQueryString(query: string): string {
   // Most query strings mention nothing sensitive anywhere: then there is nothing to filter.
   if (!isSensitiveName(query) && !query.includes('%')) return query;
-  return query
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      const rawName = eq === -1 ? pair : pair.slice(0, eq);
-      let name = rawName;
-      try {
-        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-      } catch {
-        // A malformed escape: judge the name as written.
-      }
-      return eq !== -1 && isSensitiveName(name) ? `${rawName}=${FILTERED}` : pair;
-    })
-    .join('&');
+  let filtered = '';
+  let copiedUpTo = 0;
+  let start = 0;
+  while (start <= query.length) {
+    let end = query.indexOf('&', start);
+    if (end === -1) end = query.length;
+    const eq = query.indexOf('=', start);
+    if (eq !== -1 && eq < end && isSensitiveName(decodeQueryName(query.slice(start, eq)))) {
+      // Copy what came before unchanged, then the name with its value filtered.
+      filtered += `${query.slice(copiedUpTo, eq + 1)}${FILTERED}`;
+      copiedUpTo = end;
+    }
+    start = end + 1;
+  }
+  return copiedUpTo === 0 ? query : filtered + query.slice(copiedUpTo);
 }
 
 /** The first value of a trusted proxy's list header (`X-Forwarded-Proto: https, http` → `https`). */
