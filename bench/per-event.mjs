@@ -30,6 +30,7 @@ export async function measurePerEvent({ time, packageDir }) {
   const access = {
     name: 'bench',
     request: (r) => r,
+    response: () => undefined,
     detectPrincipal: () => principal,
     callGetUser: () => principal,
     mapUserArgument: (r) => r,
@@ -67,7 +68,22 @@ const rows = (bench) =>
  */
 function fillFunction(kit, access, req, client) {
   try {
-    const binder = kit.createRequestBinder(kit.parseOptions({ trustProxy: 'loopback' }, kit.ADAPTER_OPTION_NAMES, true), access);
+    const options = kit.parseOptions({ trustProxy: 'loopback' }, kit.ADAPTER_OPTION_NAMES, true);
+    if (typeof kit.EventFiller === 'function') {
+      // Since the binding lets go of the request when its response closes: the facts of a live request are read
+      // per event (principal, trust resolution), then filled — what the client hook does for an event in a request.
+      const filler = new kit.EventFiller(options, access);
+      const settle = () => undefined;
+      return (event) =>
+        filler.fillEvent(
+          event,
+          { principal: filler.reader.read(req, undefined, settle), request: access.request(req), resolution: filler.resolutionFor(req), mapUserArgument: access.mapUserArgument(req) },
+          {},
+          client,
+        );
+    }
+    // 0.1.0: the binder filled from the request itself.
+    const binder = kit.createRequestBinder(options, access);
     if (typeof binder.fillEvent === 'function') return (event) => binder.fillEvent(event, req, {}, client, undefined);
     return 'this build has no fill function the benchmark knows';
   } catch (error) {
