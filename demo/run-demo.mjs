@@ -182,10 +182,19 @@ for (const [label, environment] of [['sentry-request-user', 'with'], ['@sentry/n
   console.log(line([label, span ? String(attr(span, 'user.id')) : '(no span)', String(attr(span, 'client.address')), String(attr(span, 'user.ip_address'))]));
 }
 
+const logFor = (environment) =>
+  receiver.logs().find((log) => String(log.body).includes('order 1002') && log.attributes?.['sentry.environment']?.value === environment);
+console.log('\n 6c. a log line of request 6 (Sentry.logger.warn in the route)');
+console.log(line(['', 'user.id', 'user.email', 'body']));
+for (const [label, environment] of [['sentry-request-user', 'with'], ['@sentry/node alone', 'alone']]) {
+  const log = logFor(environment);
+  console.log(line([label, log ? String(attr(log, 'user.id')) : '(no log)', String(attr(log, 'user.email')), log ? String(log.body) : '']));
+}
+
 await Promise.allSettled(forwarding);
 await receiver.close();
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
-console.log(`\n${receiver.events().length} events and ${receiver.spans().length} spans received in ${seconds} s.`);
+console.log(`\n${receiver.events().length} events, ${receiver.spans().length} spans and ${receiver.logs().length} logs received in ${seconds} s.`);
 if (forwardTargets.length) {
   console.log(`Forwarded every envelope to ${forwardTargets.map((target) => target.name).join(' and ')}${forwardFailures.size ? `, with problems: ${[...forwardFailures].join('; ')}` : '.'}`);
 }

@@ -51,6 +51,9 @@ describe('npm run demo', () => {
     expect(block('5')).toMatch(/sentry-request-user\s+—\s+—\s+none/);
     expect(block('6')).toMatch(/sentry-request-user\s+id=user_8431.*203\.0\.113\.77/);
     expect(block('6b')).toMatch(/sentry-request-user\s+user_8431\s+203\.0\.113\.77\s+203\.0\.113\.77/);
+    // A log line of the request carries its user; the SDK alone's does not.
+    expect(block('6c')).toMatch(/sentry-request-user\s+user_8431\s+lin@example\.com\s+order 1002/);
+    expect(block('6c')).toMatch(/@sentry\/node alone\s+—\s+—\s+order 1002/);
     expect(stdout).toContain('Where to look next');
     expect(stdout).not.toContain('(no event)');
     // No example process is left behind.
