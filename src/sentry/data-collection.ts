@@ -52,7 +52,9 @@ export function dataCeilingOf(client: ClientShape): DataCeiling {
       const userInfo = typeof collection.userInfo === 'boolean' ? collection.userInfo : options.sendDefaultPii === true;
       ceiling = {
         userInfo,
-        userInfoSwitchedOff: collection.userInfo === false || (collection.userInfo === undefined && options.sendDefaultPii === false),
+        // From the raw options: late 10.x resolves an unset sendDefaultPii to userInfo false, which is a default, not
+        // the app's choice.
+        userInfoSwitchedOff: options.dataCollection?.userInfo === false || options.sendDefaultPii === false,
         headers: allows(requestHeadersBehavior(collection.httpHeaders), true),
         cookies: allows(collection.cookies, true),
         query: allows(collection.urlQueryParams ?? collection.queryParams, true),
