@@ -126,6 +126,7 @@ describe('NestJS (Express platform) + @sentry/node: isolation and PII', () => {
 
 describe('NestJS (Express platform) + @sentry/node: tracing', () => {
   const traced = SENTRY_MAJOR >= 11 ? it : it.skip;
+  const transactions = SENTRY_MAJOR >= 11 ? it.skip : it;
 
   traced("@sentry/node 11: the request's segment span carries the guard's user and the trusted address", async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 1 });
@@ -134,6 +135,15 @@ describe('NestJS (Express platform) + @sentry/node: tracing', () => {
     await suite.receiver().waitFor(() => suite.receiver().spans().some(isOurs));
     const segment = suite.receiver().spans().find(isOurs);
     expect(segment.attributes['user.ip_address'].value).toBe('198.51.100.40');
+  });
+
+  transactions("@sentry/node 8–10: the request's transaction event carries the guard's user and the trusted address", async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 1 });
+    await request(fixture.url).get('/account/message?tag=traced').set(bearer({ sub: 'nest-traced' })).set('X-Forwarded-For', '6.6.6.6, 198.51.100.40').expect(200);
+    const isOurs = (event: { type?: string; user?: { id?: string } }) => event.type === 'transaction' && event.user?.id === 'nest-traced';
+    await suite.receiver().waitFor(() => suite.receiver().events().some(isOurs));
+    const transaction = suite.receiver().events().find(isOurs);
+    expect(transaction.request.env.REMOTE_ADDR).toBe('198.51.100.40');
   });
 });
 
