@@ -66,7 +66,7 @@ export class EventFiller<Target> {
     }
     const resolution: ClientIpResolution = {
       trust: setting.trust,
-      forwardedHeader: this.options.forwardedHeader ?? setting.listHeader ?? 'x-forwarded-for',
+      forwardedHeader: this.options.forwardedHeader ?? setting.forwardedHeader ?? 'x-forwarded-for',
       clientIpHeader: this.options.clientIpHeader,
     };
     this.resolutionBySetting.set(setting, resolution);

@@ -8,17 +8,18 @@ let lastKoa: { proxy: unknown; maxIpsCount: unknown; proxyIpHeader: unknown; set
 
 /**
  * Express's setting: its compiled `trust proxy fn` (proxy-addr semantics: the same hop numbers we use) and the raw
- * `trust proxy` value, to warn when it is `true`.
+ * `trust proxy` value, to warn when it trusts every address.
  */
 export function expressFrameworkTrust(trustFn: unknown, rawSetting: unknown): FrameworkTrust {
   // Read per request when the response closes: the compiled setting is cached per `trust proxy fn`, which Express
   // replaces whenever the setting changes.
   const key = typeof trustFn === 'function' ? (trustFn as object) : undefined;
   const cached = key === undefined ? undefined : expressSettings.get(key);
-  if (cached !== undefined && cached.trustsEveryHop === (rawSetting === true)) return cached;
+  if (cached !== undefined) return cached;
   const setting: FrameworkTrust = {
     trust: typeof trustFn === 'function' ? compileTrust(trustFn) : trustNothing,
-    trustsEveryHop: rawSetting === true,
+    // `true`, or a list that covers every address (`'0.0.0.0/0,::/0'`): any client chooses its address.
+    trustsEveryHop: trustsEveryAddress(rawSetting),
     everyHopFix: "Set app.set('trust proxy', N) with N the number of proxies in front of the app, or their addresses, instead of true.",
   };
   if (key !== undefined) expressSettings.set(key, setting);
@@ -40,15 +41,15 @@ export function koaFrameworkTrust(proxy: unknown, maxIpsCount: unknown, proxyIpH
 }
 
 function compileKoaTrust(proxy: unknown, maxIpsCount: unknown, proxyIpHeader: unknown): FrameworkTrust {
-  const listHeader = typeof proxyIpHeader === 'string' && proxyIpHeader !== '' ? proxyIpHeader.toLowerCase() : 'x-forwarded-for';
-  if (proxy !== true) return { trust: trustNothing, trustsEveryHop: false, listHeader };
+  const forwardedHeader = typeof proxyIpHeader === 'string' && proxyIpHeader !== '' ? proxyIpHeader.toLowerCase() : 'x-forwarded-for';
+  if (proxy !== true) return { trust: trustNothing, trustsEveryHop: false, forwardedHeader };
   if (typeof maxIpsCount === 'number' && Number.isInteger(maxIpsCount) && maxIpsCount > 0) {
-    return { trust: compileTrust(maxIpsCount), trustsEveryHop: false, listHeader };
+    return { trust: compileTrust(maxIpsCount), trustsEveryHop: false, forwardedHeader };
   }
   return {
     trust: trustEverything,
     trustsEveryHop: true,
-    listHeader,
+    forwardedHeader,
     everyHopFix: 'Set app.maxIpsCount to the number of proxies in front of the app.',
   };
 }

@@ -10,7 +10,7 @@ export interface FrameworkTrust {
   /** The setting trusts every hop (Express `trust proxy: true`, Koa `proxy` without `maxIpsCount`). */
   readonly trustsEveryHop: boolean;
   /** The framework's list header, lower case (Koa's `proxyIpHeader`). */
-  readonly listHeader?: string;
+  readonly forwardedHeader?: string;
   /** What to write in the one-time warning when `trustsEveryHop`. */
   readonly everyHopFix?: string;
 }

@@ -143,8 +143,11 @@ describe('Express + @sentry/node: tracing', () => {
 });
 
 describe('Express + @sentry/node: warnings', () => {
-  it("trust proxy true is honoured but warned about once, with the fix", async () => {
-    const fixture = await app({ trustProxy: true });
+  it.each([
+    ['true', true],
+    ["'0.0.0.0/1,128.0.0.0/1,::/1,8000::/1' (every address; proxy-addr refuses /0)", '0.0.0.0/1,128.0.0.0/1,::/1,8000::/1'],
+  ])('trust proxy %s is honoured but warned about once, with the fix', async (_name, trustProxy) => {
+    const fixture = await app({ trustProxy });
     await request(fixture.url).get('/message?tag=trust-all-1').set('X-Forwarded-For', '198.51.100.1, 10.0.0.1').expect(200);
     await request(fixture.url).get('/message?tag=trust-all-2').set('X-Forwarded-For', '198.51.100.2').expect(200);
     const first = await eventMatching(suite.receiver(), 'message trust-all-1');
