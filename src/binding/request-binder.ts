@@ -50,7 +50,7 @@ function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | un
  */
 export function createRequestBinder<Target>(options: ParsedOptions, framework: FrameworkAccess<Target>): RequestBinder<Target> {
   const filler = new EventFiller(options, framework);
-  let sentry: SentryHandle | undefined;
+  let knownHandle: SentryHandle | undefined;
   let hookedClient: ClientShape | undefined;
 
   function response(target: Target): ResponseLike | undefined {
@@ -64,7 +64,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
   function enterSlowly<R>(handle: SentryHandle, target: Target, next: () => R): R {
     const client = currentClient(handle);
     if (client === undefined) {
-      sentry = undefined;
+      knownHandle = undefined;
       return next();
     }
     if (client !== hookedClient) {
@@ -84,11 +84,11 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
 
   return {
     enter<R>(target: Target, next: () => R): R {
-      let handle = sentry;
+      let handle = knownHandle;
       if (handle === undefined) {
         handle = locateSentry();
         if (handle === undefined) return next();
-        sentry = handle;
+        knownHandle = handle;
       }
       // Fast path: the SDK made this request's isolation scope and put its client on it (@sentry/node ≥ 8).
       const isolationScope = handle.acs.getIsolationScope();
