@@ -34,7 +34,7 @@ function runProbe(config: Record<string, unknown>): Promise<ProbeResult> {
   });
 }
 
-describe.each(['express', 'koa'] as const)('%s: completed requests are not retained', (framework) => {
+describe.each(['express', 'koa', 'fastify', 'hono'] as const)('%s: completed requests are not retained', (framework) => {
   it('the probe sees retention: a middleware that hangs the request on its scope keeps all 200 alive', async () => {
     const result = await runProbe({ framework, middleware: 'holdRequest' });
     expect(result).toMatchObject({ total: 200, alive: 200 });
