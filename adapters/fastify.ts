@@ -6,8 +6,10 @@ import {
   parseOptions,
   type AdapterOptions,
   type FrameworkAccess,
+  type RequestBinder,
 } from '../src/adapter-kit.js';
-import { fastifyFrameworkTrust } from '../src/binding/framework-trust.js';
+import { fastifyFrameworkTrust, fastifyTrustFromIps } from '../src/binding/framework-trust.js';
+import type { FrameworkTrust } from '../src/binding/framework.js';
 
 export type SentryUserOptions = AdapterOptions<[request: FastifyRequest, reply: FastifyReply], FastifyRequest>;
 
@@ -18,24 +20,31 @@ const PRINCIPAL_PATHS = [
 ] as const;
 
 /**
- * The app's `trustProxy` option as given, only to warn once about `true`: Fastify keeps it on the root instance under
- * an unexported symbol. Unreadable in some other Fastify release → no warning; the trust itself comes from
- * `request.ips`, which is public.
+ * The app's `trustProxy` option as given. Fastify keeps it on the root instance under an unexported symbol (in 4 and
+ * 5); `initialConfig` leaves it out. `found: false` when that layout is not there: the adapter then asks Fastify per
+ * request instead of compiling the setting once.
  */
-function readTrustProxySetting(instance: FastifyInstance): unknown {
+function readTrustProxySetting(instance: FastifyInstance): { found: boolean; value?: unknown } {
   try {
     for (let object: object | null = instance; object !== null; object = Object.getPrototypeOf(object) as object | null) {
       const key = Object.getOwnPropertySymbols(object).find((symbol) => symbol.description === 'fastify.options');
-      if (key !== undefined) return (object as Record<symbol, { trustProxy?: unknown } | undefined>)[key]?.trustProxy;
+      const options = key === undefined ? undefined : (object as Record<symbol, unknown>)[key];
+      if (options !== null && typeof options === 'object') return { found: true, value: (options as { trustProxy?: unknown }).trustProxy };
     }
   } catch {
-    // A proxy or an odd instance: no warning, nothing else changes.
+    // A proxy or an odd instance: ask Fastify per request.
   }
-  return undefined;
+  return { found: false };
+}
+
+/** The app's trust setting compiled once, or `undefined` to ask Fastify per request. */
+function appTrust(instance: FastifyInstance): FrameworkTrust | undefined {
+  const setting = readTrustProxySetting(instance);
+  return setting.found ? fastifyFrameworkTrust(setting.value, instance.version) : undefined;
 }
 
 /** Target: the reply, which leads to both Fastify objects and both Node ones without allocating per request. */
-function fastifyAccess(trustProxySetting: unknown): FrameworkAccess<FastifyReply> {
+function fastifyAccess(trust: FrameworkTrust | undefined): FrameworkAccess<FastifyReply> {
   return {
     name: 'Fastify',
     // Fastify keeps the URL as received in `raw.originalUrl` when its `rewriteUrl` changes `raw.url`; the core reads it.
@@ -44,21 +53,21 @@ function fastifyAccess(trustProxySetting: unknown): FrameworkAccess<FastifyReply
     detectPrincipal: (reply) => firstPresentPrincipal({ request: reply.request }, PRINCIPAL_PATHS),
     callGetUser: (getUser, reply) => (getUser as (request: FastifyRequest, reply: FastifyReply) => unknown)(reply.request, reply),
     mapUserArgument: (reply) => reply.request,
-    frameworkTrust: (reply) => fastifyFrameworkTrust(reply.request.ips, trustProxySetting),
+    frameworkTrust: trust !== undefined ? () => trust : (reply) => fastifyTrustFromIps(reply.request.ips),
   };
 }
 
 function sentryUserPlugin(instance: FastifyInstance, options: SentryUserOptions, done: (error?: Error) => void): void {
-  let binder;
+  let binder: RequestBinder<FastifyReply>;
   try {
-    binder = createRequestBinder(parseOptions(options, ADAPTER_OPTION_NAMES, true), fastifyAccess(readTrustProxySetting(instance)));
+    binder = createRequestBinder(parseOptions(options, ADAPTER_OPTION_NAMES, true), fastifyAccess(appTrust(instance)));
   } catch (error) {
+    // A bad option: registration fails with the message that says the fix.
     done(error as Error);
     return;
   }
-  const requestBinder = binder;
   instance.addHook('onRequest', function sentryUserOnRequest(_request, reply, hookDone) {
-    requestBinder.enter(reply, hookDone);
+    binder.enter(reply, hookDone);
   });
   done();
 }

@@ -60,25 +60,52 @@ export const NO_FRAMEWORK_TRUST: FrameworkTrust = Object.freeze({ trust: trustNo
 const FASTIFY_EVERY_HOP_FIX =
   "Set Fastify's trustProxy to your proxies' addresses or CIDR ranges (e.g. trustProxy: '10.0.0.0/8'), instead of true.";
 
+/** Fastify 5.12.1 dropped hop-count trust (a number trusts nothing there); Fastify 4 still has it. */
+function fastifyHonoursHopCounts(version: unknown): boolean | undefined {
+  const match = typeof version === 'string' ? /^(\d+)\.(\d+)\.(\d+)/.exec(version) : null;
+  if (match === null) return undefined;
+  const [major, minor, patch] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return major < 5 || (major === 5 && (minor < 12 || (minor === 12 && patch < 1)));
+}
+
+function compileOrUndefined(setting: unknown): FrameworkTrust | undefined {
+  try {
+    return { trust: compileTrust(setting, 'Fastify trustProxy'), trustsEveryHop: false };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Fastify's setting, as Fastify itself applied it to this request. Fastify keeps its compiled trust function private,
- * but publishes its verdict: `request.ips` is the peer followed by the X-Forwarded-For entries, right to left, cut
- * after the first hop it does not trust (proxy-addr's `all`). So hop N is trusted exactly when Fastify checked it and
- * moved past it: N < ips.length - 1, and only for the very address Fastify saw there. This follows whatever the
- * installed Fastify means by its option (hop counts were dropped in 5.12.1; functions get raw addresses), and it
- * trusts nothing where Fastify did not look (no X-Forwarded-For, or a different list header).
- *
- * `rawSetting` is the app's option as given, when it could be read, only to warn about `true` (or a list covering
- * every address).
+ * Fastify's `trustProxy` option, compiled once per app with Fastify's meanings: addresses, CIDR ranges and presets as
+ * a comma list or an array (proxy-addr's forms, which are ours), a function (called with the normalised address and
+ * the hop), `true` (every hop, warned about), and a hop count where the installed Fastify still honours one
+ * (`version` is `fastify.version`). `undefined` where we cannot be sure to match Fastify (a setting our parser does
+ * not take, an unknown version): the adapter then asks Fastify per request, {@link fastifyTrustFromIps}.
  */
-export function fastifyFrameworkTrust(ips: unknown, rawSetting: unknown): FrameworkTrust {
-  const trustsEveryHop = trustsEveryAddress(rawSetting);
-  if (!Array.isArray(ips) || ips.length < 2) return { trust: trustNothing, trustsEveryHop, everyHopFix: FASTIFY_EVERY_HOP_FIX };
+export function fastifyFrameworkTrust(setting: unknown, version: unknown): FrameworkTrust | undefined {
+  if (setting === undefined || setting === null || setting === false || setting === 0 || setting === '') return NO_FRAMEWORK_TRUST;
+  if (trustsEveryAddress(setting)) return { trust: trustEverything, trustsEveryHop: true, everyHopFix: FASTIFY_EVERY_HOP_FIX };
+  if (typeof setting === 'number') {
+    const hopCounts = fastifyHonoursHopCounts(version);
+    if (hopCounts === undefined) return undefined;
+    return hopCounts ? compileOrUndefined(setting) : NO_FRAMEWORK_TRUST;
+  }
+  if (typeof setting === 'string') return compileOrUndefined(setting.split(',').map((entry) => entry.trim()));
+  if (Array.isArray(setting) || typeof setting === 'function') return compileOrUndefined(setting);
+  return undefined;
+}
+
+/**
+ * Fastify's verdict on one request, where its setting could not be compiled here. Fastify keeps its compiled trust
+ * function private but publishes the result: `request.ips` is the peer followed by the X-Forwarded-For entries, right
+ * to left, cut after the first hop it does not trust (proxy-addr's `all`). So hop N is trusted exactly when Fastify
+ * moved past it (N < ips.length - 1), and only for the very address Fastify saw there; nothing is trusted where
+ * Fastify did not look (no X-Forwarded-For, another list header). Allocates per call: the fallback, not the rule.
+ */
+export function fastifyTrustFromIps(ips: unknown): FrameworkTrust {
+  if (!Array.isArray(ips) || ips.length < 2) return NO_FRAMEWORK_TRUST;
   const trusted: (string | undefined)[] = [];
   for (let hop = 0; hop < ips.length - 1; hop++) trusted.push(normalizeIp(ips[hop]));
-  return {
-    trust: (address, hop) => hop < trusted.length && trusted[hop] === address,
-    trustsEveryHop,
-    everyHopFix: FASTIFY_EVERY_HOP_FIX,
-  };
+  return { trust: (address, hop) => hop < trusted.length && trusted[hop] === address, trustsEveryHop: false };
 }
