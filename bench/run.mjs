@@ -49,7 +49,7 @@ const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
 const number = (name, fallback) => (args[name] === undefined ? fallback : Number(args[name]));
 const settings = {
-  rounds: number('rounds', quick ? 4 : 12),
+  rounds: number('rounds', quick ? 4 : 10),
   requests: number('requests', quick ? 800 : 4000),
   tracedRequests: number('traced-requests', quick ? 250 : 1000),
   warmup: number('warmup', quick ? 1200 : 8000),

@@ -54,6 +54,12 @@ function ratioVerdict(ratio, noise) {
   return inside ? `**inside the noise floor (${pct(noise)}): this run cannot tell** whether the 1.01 target is met` : '**missed** (above the noise floor)';
 }
 
+/** Against the no-op layer there is no fixed target, only "within noise". */
+function noiseVerdict(ratio, noise) {
+  if (!Number.isFinite(ratio)) return 'not measured';
+  return Math.abs(ratio - 1) <= noise ? 'inside the noise floor' : ratio > 1 ? '**above the noise floor**' : 'below, outside the noise floor';
+}
+
 function bytesVerdict(delta, noise) {
   if (!Number.isFinite(delta)) return 'not measured';
   if (Math.abs(delta) <= Math.max(noise, 256)) return `≈ 0: inside the noise floor (A/A ${fmtBytes(noise).replace('+', '±')}/req)`;
@@ -87,8 +93,8 @@ export function groupMarkdown({ title, rows, notes, objectName }) {
     const gcVsNone = compare(row, none, 'gc');
     const last = row.samples.at(-1).retained;
     out.push(
-      `- **${row.label}**: CPU/req ${fmtRatio(cpuVsNone)} × without us — ${ratioVerdict(cpuVsNone, noise.cpu)}; ${fmtRatio(compare(row, noop, 'cpu'))} × the no-op layer. ` +
-        `GC/1k ${fmtRatio(gcVsNone)} × without us — ${ratioVerdict(gcVsNone, noise.gc)}; ${fmtRatio(compare(row, noop, 'gc'))} × the no-op layer. ` +
+      `- **${row.label}**: CPU/req ${fmtRatio(cpuVsNone)} × without us — ${ratioVerdict(cpuVsNone, noise.cpu)}; ${fmtRatio(compare(row, noop, 'cpu'))} × the no-op layer (${noiseVerdict(compare(row, noop, 'cpu'), noise.cpu)}). ` +
+        `GC/1k ${fmtRatio(gcVsNone)} × without us — ${ratioVerdict(gcVsNone, noise.gc)}; ${fmtRatio(compare(row, noop, 'gc'))} × the no-op layer (${noiseVerdict(compare(row, noop, 'gc'), noise.gc)}). ` +
         `Promoted vs the no-op layer: ${bytesVerdict(compare(row, noop, 'promoted'), noise.promoted)}. ` +
         `Retained: ${last.requests}/${last.tracked} requests (${last.objects} ${objectName}) right after the run, ${row.later.requests} 1.5 s later — ${last.requests === 0 && row.later.requests === 0 ? 'target (0) met' : '**target (0) missed**'}.`,
     );
