@@ -7,6 +7,7 @@
 //   node test/compat/run-compat.mjs --set ci             the CI subset (lowest and newest of each major)
 //   node test/compat/run-compat.mjs --only sentry8-express5-koa3-fastify5[,…]
 //   node test/compat/run-compat.mjs --sentry 8.5.0,8.6.0 ad-hoc cells for exact versions (old frameworks)
+//   … --files express,faults                             only the e2e files whose names start so
 //   … --tarball path/to/sentry-request-user.tgz           test a given tarball instead of building and packing
 //   … --no-build                                         pack dist as it is (CI: npm test built it)
 //   … --fresh                                            delete the cells first (otherwise node_modules is reused)
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     set: { type: 'string', default: 'full' },
     only: { type: 'string' },
     sentry: { type: 'string' },
+    files: { type: 'string' },
     tarball: { type: 'string', default: process.env.SRU_COMPAT_TARBALL },
     work: { type: 'string', default: process.env.SRU_COMPAT_WORK ?? path.join(root, '.tmp/compat') },
     report: { type: 'string', default: path.join(root, '.tmp/compat-report.json') },
@@ -45,7 +47,15 @@ const GENERATIONS = {
     koa: '3',
     fastify: '5',
     // NestJS 11 runs on Express 5 (its platform-express depends on it), so only the Express 5 cells have it.
-    deps: { '@fastify/jwt': '^10', '@nestjs/core': '^11', '@nestjs/common': '^11', '@nestjs/platform-express': '^11', 'reflect-metadata': '^0.2', rxjs: '^7' },
+    deps: {
+      '@fastify/jwt': '^10',
+      '@nestjs/core': '^11',
+      '@nestjs/common': '^11',
+      '@nestjs/platform-express': '^11',
+      '@nestjs/platform-fastify': '^11',
+      'reflect-metadata': '^0.2',
+      rxjs: '^7',
+    },
   },
 };
 
@@ -102,7 +112,7 @@ const FRAMEWORK_PACKAGES = {
   koa: ['koa', 'koa-jwt', 'koa-session', '@koa/router'],
   fastify: ['fastify', '@fastify/jwt'],
   hono: ['hono', '@hono/node-server'],
-  nest: ['@nestjs/core', '@nestjs/common', '@nestjs/platform-express', 'reflect-metadata', 'rxjs', 'express'],
+  nest: ['@nestjs/core', '@nestjs/common', '@nestjs/platform-express', '@nestjs/platform-fastify', 'reflect-metadata', 'rxjs', 'express'],
 };
 const FRAMEWORKS = Object.keys(FRAMEWORK_PACKAGES);
 /** The entry point of the package under test that each framework's fixture imports. */
@@ -125,12 +135,14 @@ if (args.only) {
 /** The e2e files and the fixture frameworks each one starts (read from its e2eSuite/startFixture/app calls). */
 function e2eFiles() {
   const dir = path.join(root, 'test/e2e');
+  const prefixes = args.files?.split(',');
   return readdirSync(dir)
-    .filter((file) => file.endsWith('.e2e.test.ts'))
+    .filter((file) => file.endsWith('.e2e.test.ts') && (!prefixes || prefixes.some((prefix) => file.startsWith(prefix))))
     .sort()
     .map((file) => {
       const text = readFileSync(path.join(dir, file), 'utf8');
-      const usesFixtures = /\b(e2eSuite|startFixture)\s*\(/.test(text);
+      // Runs something from the cell: a fixture through the harness, or a file of its own under SRU_FIXTURE_ROOT.
+      const usesFixtures = /\b(e2eSuite|startFixture)\s*\(|SRU_FIXTURE_ROOT/.test(text);
       const frameworks = new Set();
       for (const match of text.matchAll(/['"](express|koa|fastify|hono|nest)['"]/g)) frameworks.add(match[1]);
       return { file: path.join('test/e2e', file), usesFixtures, frameworks: [...frameworks] };
@@ -262,7 +274,7 @@ for (let index = 0; index < cells.length; index++) {
   const skipped = [];
   for (const entry of files) {
     const missing = entry.frameworks.filter((framework) => available.get(framework) !== true);
-    if (!entry.usesFixtures) skipped.push({ file: entry.file, why: 'starts no fixture (the same in every cell: npm test runs it)' });
+    if (!entry.usesFixtures) skipped.push({ file: entry.file, why: 'runs nothing from the cell (the same in every cell: npm test runs it)' });
     else if (missing.length > 0) skipped.push({ file: entry.file, why: missing.map((framework) => `needs ${framework}: ${available.get(framework)}`).join('; ') });
     else selected.push(entry.file);
   }
