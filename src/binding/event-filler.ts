@@ -1,6 +1,7 @@
 import { normalizeIp } from '../ip/parse-ip.js';
 import { trustNothing } from '../ip/trust.js';
 import type { ParsedOptions } from '../options/parse-options.js';
+import { appearsInAddressHeaders } from '../request/address-headers.js';
 import { buildRequestData, filterEventCookies, filterEventHeaders } from '../request/to-sentry-request.js';
 import { resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
@@ -90,6 +91,15 @@ export class EventFiller<Target> {
     }
   }
 
+  /**
+   * An `ip_address` already on the scope that a client could have written (it appears in the request's address
+   * headers) and that is not the trusted address: the SDK's guess (Sentry's Hono integration sets it on the isolation
+   * scope's user), or an app copying a spoofable header. It does not beat the trusted resolution.
+   */
+  private isClientWritten(ipAddress: unknown, clientIp: string | undefined, facts: RequestFacts): boolean {
+    return ipAddress !== clientIp && normalizeIp(ipAddress) !== clientIp && appearsInAddressHeaders(facts.request, ipAddress);
+  }
+
   private clientIpOf(facts: RequestFacts): string | undefined {
     return facts.request === undefined ? undefined : resolveWithConfig(facts.request, facts.resolution);
   }
@@ -106,7 +116,9 @@ export class EventFiller<Target> {
       // unmapped and regardless of PII; v9+ add an IP taken from client-settable headers) gives way to ours, and
       // "{{auto}}", which a server must never send, is dropped so Relay backfills from REMOTE_ADDR.
       const eventUser: Record<string, unknown> = { ...appSetUser };
-      if (eventUser.ip_address === '{{auto}}' || eventUser.ip_address === undefined) delete eventUser.ip_address;
+      if (eventUser.ip_address === '{{auto}}' || eventUser.ip_address === undefined || this.isClientWritten(eventUser.ip_address, clientIp, facts)) {
+        delete eventUser.ip_address;
+      }
       if (user) {
         for (const key of Object.keys(user)) {
           if (eventUser[key] === undefined) eventUser[key] = user[key];
@@ -151,6 +163,7 @@ export class EventFiller<Target> {
     setIfMissing(attributes, 'user.name', user?.username);
     setIfMissing(attributes, 'user.email', user?.email);
     const clientIp = this.clientIpOf(facts);
+    if (this.isClientWritten(attributes['user.ip_address'], clientIp, facts)) delete attributes['user.ip_address'];
     if (pii && clientIp !== undefined) {
       setIfMissing(attributes, 'user.ip_address', normalizeIp(user?.ip_address) ?? clientIp);
       attributes['client.address'] = clientIp;

@@ -1,4 +1,5 @@
 import { safeHeaders } from '../headers/read-header.js';
+import { isAddressHeader } from './address-headers.js';
 import { normalizeIp, parseIpAddress } from '../ip/parse-ip.js';
 import { REQUEST_OPTION_NAMES, type ToSentryRequestOptions } from '../options/options.js';
 import { parseCoreOptions } from '../options/parse-options.js';
@@ -27,17 +28,6 @@ export interface RequestDataConfig {
   readonly query?: boolean;
 }
 
-/**
- * Headers that carry a client or proxy address: with user data off the address must appear nowhere in the event.
- * `Forwarded`, `X-Forwarded-For`, `X-Real-IP`, every `*-IP` / `*-IPs` header (`CF-Connecting-IP`, `True-Client-IP`,
- * `X-Client-IP`, `Fastly-Client-IP`, …), `Via`, and the vendor names without the suffix.
- */
-const ADDRESS_HEADER = /^(?:forwarded|forwarded-for|x-forwarded|x-forwarded-for|x-original-forwarded-for|via|x-envoy-external-address|x-appengine-user-ip|x-real-ip)$|(?:^|-)ips?$/;
-
-/** True when a header's value carries an address (lower-case name). */
-export function isAddressHeader(lowerName: string): boolean {
-  return ADDRESS_HEADER.test(lowerName);
-}
 
 function safeString(read: () => unknown): string | undefined {
   try {

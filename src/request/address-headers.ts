@@ -1,0 +1,43 @@
+import { safeHeaders } from '../headers/read-header.js';
+import { normalizeIp } from '../ip/parse-ip.js';
+import type { RequestLike } from '../request-like.js';
+
+/**
+ * Headers that carry a client or proxy address: with user data off the address must appear nowhere in the event.
+ * `Forwarded`, `X-Forwarded-For`, `X-Real-IP`, every `*-IP` / `*-IPs` header (`CF-Connecting-IP`, `True-Client-IP`,
+ * `X-Client-IP`, `Fastly-Client-IP`, …), `Via`, and the vendor names without the suffix.
+ */
+const ADDRESS_HEADER =
+  /^(?:forwarded|forwarded-for|x-forwarded|x-forwarded-for|x-original-forwarded-for|x-vercel-forwarded-for|via|x-envoy-external-address|x-appengine-user-ip|x-real-ip)$|(?:^|-)ips?$/;
+
+/** True when a header's value carries an address (lower-case name). */
+export function isAddressHeader(lowerName: string): boolean {
+  return ADDRESS_HEADER.test(lowerName);
+}
+
+/** Splits a header value into the words an address could be (`for="[2001:db8::1]:80"`, `6.6.6.6, 10.0.0.1`). */
+const ADDRESS_TOKEN_SEPARATORS = /[\s,;="]+/;
+
+/**
+ * Whether `address` is one that a client could have written into this request's headers: it appears in one of its
+ * address headers. The SDK guesses `user.ip_address` from exactly those (@sentry/core's `getClientIPAddress`, and
+ * Sentry's Hono integration puts that guess on the isolation scope's user), so such a value is not the app's own
+ * choice and never beats the trusted resolution. Event time only.
+ */
+export function appearsInAddressHeaders(req: RequestLike | undefined, address: unknown): boolean {
+  if (req === undefined || typeof address !== 'string') return false;
+  const wanted = normalizeIp(address);
+  if (wanted === undefined) return false;
+  const headers = safeHeaders(req);
+  if (headers === undefined) return false;
+  for (const name of Object.keys(headers)) {
+    if (!isAddressHeader(name.toLowerCase())) continue;
+    const value = headers[name];
+    const text = typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : '';
+    if (!text.includes(address) && !text.includes(wanted)) continue;
+    for (const token of text.split(ADDRESS_TOKEN_SEPARATORS)) {
+      if (token !== '' && normalizeIp(token) === wanted) return true;
+    }
+  }
+  return false;
+}
