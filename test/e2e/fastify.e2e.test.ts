@@ -52,7 +52,8 @@ describe('Fastify + @sentry/node: the client address', () => {
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.10');
   });
 
-  it("a trustProxy form only Fastify's parser takes ('127.1' for 127.0.0.1): Fastify's own verdict per request is followed", async () => {
+  // Fastify 5's @fastify/proxy-addr takes short IPv4 forms; Fastify 4's proxy-addr rejects them at start-up.
+  ((fastifyVersionParts()[0] ?? 0) >= 5 ? it : it.skip)("a trustProxy form only Fastify's parser takes ('127.1' for 127.0.0.1): Fastify's own verdict per request is followed", async () => {
     const fixture = await app({ trustProxy: '127.1' });
     await request(fixture.url).get('/message?tag=fastify-short-form').set('X-Forwarded-For', '6.6.6.6, 198.51.100.11').expect(200);
     const event = await eventMatching(suite.receiver(), 'message fastify-short-form');
