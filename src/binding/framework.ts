@@ -37,6 +37,11 @@ export interface FrameworkAccess<Target> {
   response(target: Target): ResponseLike | undefined;
   /** The URL as the client sent it, where the framework rewrites `req.url` (Koa mounts); `undefined` otherwise. */
   originalUrl?(target: Target): string | undefined;
+  /**
+   * An error the framework caught inside the middleware chain instead of letting it reject (Hono: `c.error`), so an
+   * error capture outside our forked scope still finds the request. Only frameworks that catch errors need it.
+   */
+  caughtError?(target: Target): unknown;
   /** The principal by the framework's detection chain. */
   detectPrincipal(target: Target): unknown;
   /** Calls the `getUser` option with the framework's arguments. */

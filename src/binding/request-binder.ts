@@ -79,7 +79,8 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
     tie.forked = true;
     rememberPeer(framework, target);
     releaseWhenClosed(tie as RequestTie<unknown>, response(target));
-    return runInForkedScope(handle, tie, next);
+    const caughtError = framework.caughtError;
+    return runInForkedScope(handle, tie, next, caughtError === undefined ? undefined : () => caughtError(target));
   }
 
   return {

@@ -69,18 +69,37 @@ const requestByError = new WeakMap<object, BoundRequest>();
  * request in our async storage too. An error escaping the fork is remembered, so a middleware outside ours that
  * captures it still finds the request.
  */
-export function runInForkedScope<R>(handle: SentryHandle, bound: BoundRequest, next: () => R): R {
+export function runInForkedScope<R>(handle: SentryHandle, bound: BoundRequest, next: () => R, caughtError?: () => unknown): R {
   const result = handle.acs.withIsolationScope((forked) => {
     (forked as ScopeWithRequest)[kBoundRequest] = bound;
     return requestStorage.run(bound, next);
   });
   if (isThenable(result)) {
-    return Promise.resolve(result).then(undefined, (error: unknown) => {
-      if (error !== null && typeof error === 'object' && !requestByError.has(error)) requestByError.set(error, bound);
-      throw error;
-    }) as R;
+    return Promise.resolve(result).then(
+      (value) => {
+        // A framework that catches errors itself (Hono keeps them on `c.error`) resolves instead of rejecting.
+        if (caughtError !== undefined) rememberError(safeRead(caughtError), bound);
+        return value;
+      },
+      (error: unknown) => {
+        rememberError(error, bound);
+        throw error;
+      },
+    ) as R;
   }
   return result;
+}
+
+function rememberError(error: unknown, bound: BoundRequest): void {
+  if (error !== null && typeof error === 'object' && !requestByError.has(error)) requestByError.set(error, bound);
+}
+
+function safeRead(read: () => unknown): unknown {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The request an event belongs to: its captured isolation scope, our storage (fork path), or the error it carries. */

@@ -9,7 +9,7 @@ describe('isAddressHeader: headers whose value carries an address', () => {
 });
 
 describe('appearsInAddressHeaders: could a client have written this address?', () => {
-  const req = (headers: Record<string, string | string[]>) => ({ headers, socket: { remoteAddress: '127.0.0.1' } });
+  const req = (headers: Record<string, string | string[] | undefined>) => ({ headers, socket: { remoteAddress: '127.0.0.1' } });
   it.each([
     { name: 'leftmost X-Forwarded-For entry', headers: { 'x-forwarded-for': '6.6.6.6, 10.0.0.1' }, address: '6.6.6.6', expected: true },
     { name: 'X-Client-IP', headers: { 'x-client-ip': '5.5.5.5' }, address: '5.5.5.5', expected: true },
