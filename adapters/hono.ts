@@ -28,6 +28,8 @@ const hono: FrameworkAccess<Context> = {
   /** An app's own `c.set('user', …)` → hono/jwt's `jwtPayload`. */
   detectPrincipal: (c) => c.get('user') ?? c.get('jwtPayload'),
   callGetUser: (getUser, c) => (getUser as (c: Context) => unknown)(c),
+  // Hono catches route errors itself and keeps them here; Sentry's Hono middleware captures them after our `next()`.
+  caughtError: (c) => c.error,
   mapUserArgument: (c) => c,
   // Hono has no proxy setting: only the trustProxy option makes a peer a proxy.
   frameworkTrust: () => NO_FRAMEWORK_TRUST,
