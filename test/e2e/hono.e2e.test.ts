@@ -10,11 +10,6 @@ const app = suite.app;
 const SPOOF = { 'X-Forwarded-For': '6.6.6.6', 'X-Client-IP': '5.5.5.5', 'X-Real-IP': '4.4.4.4', 'CF-Connecting-IP': '3.3.3.3' };
 const SPOOFED = /6\.6\.6\.6|5\.5\.5\.5|4\.4\.4\.4|3\.3\.3\.3/;
 const token = (claims: object) => jwt.sign(claims, 'jwt-secret', { algorithm: 'HS256' });
-/**
- * KNOWN CORE GAPS, pinned as expected failures: Jest reports them green while they fail and red once the core handles
- * them — then turn `knownGap` into `it`. See the comments at each use.
- */
-const knownGap = it.failing;
 const clear = () => {
   suite.receiver().items.length = 0;
 };
@@ -156,9 +151,9 @@ describe('Hono + @sentry/node: tracing', () => {
     expect(segment.attributes['user.ip_address'].value).toBe('127.0.0.1');
   });
 
-  // Gap: with a span active, Sentry's Hono integration puts the leftmost X-Forwarded-For entry (client-written) into
-  // the isolation scope's user.ip_address, which the core counts as the application's own value.
-  (SENTRY_MAJOR >= 11 ? knownGap : it.skip)('@sentry/node 11: the streamed segment span carries user.id and the trusted address', async () => {
+  // With a span active, Sentry's Hono integration puts an address from the request's headers (the leftmost
+  // X-Forwarded-For entry, X-Client-IP, …: client-written) on the isolation scope's user; it must not win.
+  traced('@sentry/node 11: the streamed segment span carries user.id and the trusted address', async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, options: { trustProxy: 'loopback' } });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'traced' })}`).set('X-Forwarded-For', '6.6.6.6, 198.51.100.9').expect(500);
     await suite.receiver().waitFor(() => suite.receiver().spans().some(isSegment('traced')));
@@ -170,7 +165,7 @@ describe('Hono + @sentry/node: tracing', () => {
 
   // Sentry's Hono integration, with a span active, calls isolationScope.setUser({ ip_address }) with an address taken
   // from client-settable headers (X-Forwarded-For, X-Real-IP, …). The contract: such SDK-derived values never win.
-  (SENTRY_MAJOR >= 11 ? knownGap : it.skip)('tracing on, untrusted client: the address Sentry\'s Hono integration takes from headers does not reach the event or the span', async () => {
+  traced('tracing on, untrusted client: the address Sentry\'s Hono integration takes from headers does not reach the event or the span', async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 } });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'spoof-traced' })}`).set(SPOOF).expect(500);
     await suite.receiver().waitFor(() => suite.receiver().spans().some(isSegment('spoof-traced')));
@@ -219,7 +214,7 @@ describe('Hono + @sentry/node: concurrency', () => {
   // Sentry's Hono middleware, which sits outside ours, captures it after the request. Without the HTTP integration
   // that capture happens outside the scope we forked, on the SDK's shared default scope.
   // (Up to 9, Sentry has no Hono support and the fixture captures in onError, inside our middleware.)
-  (SENTRY_MAJOR >= 10 ? knownGap : it.skip)("without the SDK HTTP integration, a route error captured by Sentry's own Hono middleware still carries its request's user and address", async () => {
+  (SENTRY_MAJOR >= 10 ? it : it.skip)("without the SDK HTTP integration, a route error captured by Sentry's own Hono middleware still carries its request's user and address", async () => {
     const fixture = await app({ getUser: 'headerAsync', options: { trustProxy: 'loopback' }, noHttpIntegration: true });
     clear();
     await Promise.all(
