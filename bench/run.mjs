@@ -110,6 +110,10 @@ if (sections.includes('hot-path')) {
   out('that stay open, a WeakRef to each Node request and framework object, a forced full GC, and a count of what is still');
   out('alive; then again 1.5 s later (after @sentry/node 11\'s 500 ms span-flush timers), connections closed.');
   out();
+  out('Every app is the same but for one layer: Sentry\'s own set-up for the framework, an "auth" layer that puts a fresh');
+  out('principal on the request, then the variant\'s layer (nothing; a no-op middleware; a hand-written `Sentry.setUser`');
+  out('middleware; `sentryUser()`), then a route that answers "ok". No request captures an event.');
+  out();
   out('The **noise floor** of a group is read from its A/A control (two identical copies of the app without us): the larger');
   out('of how far its median ratio is from 1 and half the interquartile range of its per-round ratios. A difference inside');
   out('it is not evidence either way.');
