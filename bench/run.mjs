@@ -107,7 +107,7 @@ if (sections.includes('hot-path')) {
   out('helpers included), its GC time (`PerformanceObserver` "gc"), and the bytes its scavenges promoted to the old');
   out('generation (sum of `promoted=`). Values are medians over rounds; ratios and differences are paired within a round,');
   out('then the median is taken. After the last window, a retention probe: 200 more requests on keep-alive connections');
-  out('that stay open, a WeakRef to each Node request and framework object, a forced full GC, and a count of what is still');
+  out('that stay open, a WeakRef to each Node request and framework object, 20 ms, a forced full GC, and a count of what is still');
   out('alive; then again 1.5 s later (after @sentry/node 11\'s 500 ms span-flush timers), connections closed.');
   out();
   out('Every app is the same but for one layer: Sentry\'s own set-up for the framework, an "auth" layer that puts a fresh');

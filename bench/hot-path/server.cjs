@@ -79,9 +79,12 @@ const handlers = {
     return {};
   },
   // Right after the last response (the keep-alive connections still open): forced full GC, count what is alive.
-  probeEnd() {
+  // 20 ms first: the client can see the last bytes before this server has run the response's own 'finish' and
+  // 'close' callbacks (same poll phase as this message), and until then the request is not over here either.
+  async probeEnd() {
     lastProbe = probe;
     probe = null;
+    await idle(20);
     fullGc();
     return { tracked: lastProbe.requests.length, requests: alive(lastProbe.requests), objects: alive(lastProbe.objects) };
   },
