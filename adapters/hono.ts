@@ -8,7 +8,6 @@ import {
   type FrameworkAccess,
 } from '../src/adapter-kit.js';
 import { NO_FRAMEWORK_TRUST } from '../src/binding/framework-trust.js';
-import type { RequestLike } from '../src/request-like.js';
 
 export type SentryUserOptions = AdapterOptions<[c: Context], Context>;
 
@@ -23,7 +22,7 @@ const nodeBindings = (c: Context): NodeBindings | undefined => c.env as NodeBind
 const hono: FrameworkAccess<Context> = {
   name: 'Hono',
   // The Node request keeps the URL as received; Hono's routing never rewrites it.
-  request: (c) => nodeBindings(c)?.incoming as RequestLike,
+  request: (c) => nodeBindings(c)?.incoming,
   response: (c) => nodeBindings(c)?.outgoing,
   /** An app's own `c.set('user', …)` → hono/jwt's `jwtPayload`. */
   detectPrincipal: (c) => c.get('user') ?? c.get('jwtPayload'),

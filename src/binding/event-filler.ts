@@ -1,7 +1,7 @@
 import { normalizeIp } from '../ip/parse-ip.js';
 import { trustNothing } from '../ip/trust.js';
 import type { ParsedOptions } from '../options/parse-options.js';
-import { appearsInAddressHeaders } from '../request/address-headers.js';
+import { appearsInAddressHeaders, isAddressHeader } from '../request/address-headers.js';
 import { buildRequestData, filterEventCookies, filterEventHeaders } from '../request/to-sentry-request.js';
 import { resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
@@ -119,7 +119,9 @@ export class EventFiller<Target> {
       if (eventUser.ip_address === '{{auto}}' || eventUser.ip_address === undefined || this.isClientWritten(eventUser.ip_address, clientIp, facts)) {
         delete eventUser.ip_address;
       }
-      if (user) {
+      // An identity the app set (even one field: `setUser({ id })` replaces the whole user) is not mixed with the
+      // principal's; only the address may still be added.
+      if (user && !hasIdentity(appSetUser)) {
         for (const key of Object.keys(user)) {
           if (eventUser[key] === undefined) eventUser[key] = user[key];
         }
@@ -147,7 +149,7 @@ export class EventFiller<Target> {
       if (!pii) delete env.REMOTE_ADDR;
       request.env = { ...built.env, ...env };
       if (Object.keys(request.env as object).length === 0) delete request.env;
-      event.request = request;
+      if (Object.keys(request).length > 0) event.request = request;
     } catch {
       // Event capture must survive anything we do.
     }
@@ -158,7 +160,7 @@ export class EventFiller<Target> {
   fillSegmentSpan(span: SpanJsonShape, facts: RequestFacts, client: ClientShape): void {
     const attributes = span.attributes ?? (span.attributes = {});
     const pii = this.piiFor(dataCeilingOf(client));
-    const user = this.toUser(facts, pii);
+    const user = hasIdentityAttribute(attributes) ? undefined : this.toUser(facts, pii);
     setIfMissing(attributes, 'user.id', user?.id);
     setIfMissing(attributes, 'user.name', user?.username);
     setIfMissing(attributes, 'user.email', user?.email);
@@ -170,17 +172,42 @@ export class EventFiller<Target> {
     } else {
       // The SDK takes client.address from the first of a dozen client-settable headers: never leave that one.
       delete attributes['client.address'];
-      if (!pii) delete attributes['user.ip_address'];
+      if (!pii) removeAddressAttributes(attributes);
     }
   }
 
   /** A log's or metric's `user.id` (and with PII `user.email`, `user.name`), where the app did not set them. */
   fillUserAttributes(attributes: Record<string, unknown>, facts: RequestFacts, client: ClientShape): void {
+    if (hasIdentityAttribute(attributes)) return;
     const user = this.toUser(facts, this.piiFor(dataCeilingOf(client)));
     if (user === undefined) return;
     setIfMissing(attributes, 'user.id', user.id);
     setIfMissing(attributes, 'user.email', user.email);
     setIfMissing(attributes, 'user.name', user.username ?? user.name);
+  }
+}
+
+const IDENTITY_KEYS = ['id', 'username', 'email', 'name'] as const;
+
+/** The app set who the user is (any identity field). */
+function hasIdentity(user: Readonly<Record<string, unknown>>): boolean {
+  return IDENTITY_KEYS.some((key) => user[key] !== undefined && user[key] !== null);
+}
+
+/** A span, log or metric already says who the user is (the SDK copied the app's scope user). */
+function hasIdentityAttribute(attributes: Readonly<Record<string, unknown>>): boolean {
+  return attributes['user.id'] !== undefined || attributes['user.email'] !== undefined || attributes['user.name'] !== undefined || attributes['user.username'] !== undefined;
+}
+
+/**
+ * Without user data the client's address appears nowhere on the span either: not as a user or client attribute,
+ * not as the peer (which is the client when nothing is in front), not as a request header that carries it.
+ */
+function removeAddressAttributes(attributes: Record<string, unknown>): void {
+  delete attributes['user.ip_address'];
+  delete attributes['network.peer.address'];
+  for (const key of Object.keys(attributes)) {
+    if (key.startsWith('http.request.header.') && isAddressHeader(key.slice('http.request.header.'.length).replace(/_/g, '-'))) delete attributes[key];
   }
 }
 

@@ -20,7 +20,7 @@ export interface FrameworkTrust {
  * nothing per request outlives it (the SDK keeps each request's isolation scope alive after the response).
  */
 export interface ResponseLike {
-  once(event: 'close', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
   /** Node: the whole response was handed to the OS. `false` at `close` means the client went away first. */
   readonly writableFinished?: boolean;
 }
@@ -31,8 +31,8 @@ export interface ResponseLike {
  */
 export interface FrameworkAccess<Target> {
   readonly name: string;
-  /** The Node request behind the framework object. */
-  request(target: Target): RequestLike;
+  /** The Node request behind the framework object; `undefined` where there is none (Hono off Node). */
+  request(target: Target): RequestLike | undefined;
   /** The Node response behind the framework object; `undefined` when there is none. */
   response(target: Target): ResponseLike | undefined;
   /** The URL as the client sent it, where the framework rewrites `req.url` (Koa mounts); `undefined` otherwise. */

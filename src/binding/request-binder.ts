@@ -2,7 +2,7 @@ import type { ParsedOptions } from '../options/parse-options.js';
 import { ensureClientHooks } from '../sentry/client-hooks.js';
 import { clientOfScope, currentClient, locateSentry, type SentryHandle } from '../sentry/locate-sentry.js';
 import { runInForkedScope, tieToScope } from '../sentry/request-registry.js';
-import type { ClientShape } from '../sentry/sdk-shapes.js';
+import type { ClientShape, ScopeShape } from '../sentry/sdk-shapes.js';
 import { EventFiller } from './event-filler.js';
 import type { FrameworkAccess, ResponseLike } from './framework.js';
 import { RequestTie } from './request-tie.js';
@@ -31,15 +31,16 @@ function releaseTieOnClose(this: ResponseWithTie): void {
 }
 
 /**
- * Arms the release. A request without a response we can watch (a core caller's test double) keeps its tie for as
- * long as the SDK keeps its scope.
+ * Arms the release. `on`, not `once`: `once` wraps the listener per call, and the listener is idempotent anyway. A
+ * request without a response we can watch (a core caller's test double) keeps its tie for as long as the SDK keeps
+ * its scope.
  */
 function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | undefined): void {
-  if (response === undefined || response === null || typeof response.once !== 'function') return;
+  if (response === undefined || response === null || typeof response.on !== 'function') return;
   const watched = response as ResponseWithTie;
   const previous = watched[kTie];
   watched[kTie] = tie;
-  if (previous === undefined) response.once('close', releaseTieOnClose);
+  if (previous === undefined) response.on('close', releaseTieOnClose);
   else previous.release();
 }
 
@@ -61,6 +62,14 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
     }
   }
 
+  /** Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. */
+  function tieToSdkScope(handle: SentryHandle, isolationScope: ScopeShape, target: Target): boolean {
+    const tie = new RequestTie(filler, target, false);
+    if (!tieToScope(handle, isolationScope, tie, target)) return false;
+    releaseWhenClosed(tie as RequestTie<unknown>, response(target));
+    return true;
+  }
+
   function enterSlowly<R>(handle: SentryHandle, target: Target, next: () => R): R {
     const client = currentClient(handle);
     if (client === undefined) {
@@ -71,12 +80,8 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
       ensureClientHooks(client, handle);
       hookedClient = client;
     }
-    const tie = new RequestTie(filler, target);
-    if (tieToScope(handle, handle.acs.getIsolationScope(), tie, target)) {
-      releaseWhenClosed(tie as RequestTie<unknown>, response(target));
-      return next();
-    }
-    tie.forked = true;
+    if (tieToSdkScope(handle, handle.acs.getIsolationScope(), target)) return next();
+    const tie = new RequestTie(filler, target, true);
     rememberPeer(framework, target);
     releaseWhenClosed(tie as RequestTie<unknown>, response(target));
     const caughtError = framework.caughtError;
@@ -91,15 +96,9 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
         if (handle === undefined) return next();
         knownHandle = handle;
       }
-      // Fast path: the SDK made this request's isolation scope and put its client on it (@sentry/node ≥ 8).
+      // Fast path: the SDK made this request's isolation scope and put its client on it (@sentry/node ≥ 9).
       const isolationScope = handle.acs.getIsolationScope();
-      if (hookedClient !== undefined && clientOfScope(isolationScope) === hookedClient) {
-        const tie = new RequestTie(filler, target);
-        if (tieToScope(handle, isolationScope, tie, target)) {
-          releaseWhenClosed(tie as RequestTie<unknown>, response(target));
-          return next();
-        }
-      }
+      if (hookedClient !== undefined && clientOfScope(isolationScope) === hookedClient && tieToSdkScope(handle, isolationScope, target)) return next();
       return enterSlowly(handle, target, next);
     },
   };
@@ -112,7 +111,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
  */
 function rememberPeer<Target>(framework: FrameworkAccess<Target>, target: Target): void {
   try {
-    void framework.request(target).socket?.remoteAddress;
+    void framework.request(target)?.socket?.remoteAddress;
   } catch {
     // A request without a readable socket simply has no peer.
   }

@@ -5,14 +5,11 @@ import type { BoundRequest, CapturedFacts } from '../sentry/request-registry.js'
 import type { ClientShape, ProcessingMetadataShape, ScopeShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
 import { isThenable } from '../util/is-thenable.js';
 import type { EventFiller, RequestFacts } from './event-filler.js';
+import type { FrameworkAccess } from './framework.js';
+import { trustNothing } from '../ip/trust.js';
 
-/** What the tie keeps once its request has ended: small values, never the framework object. */
-interface ReleasedState {
-  principal: unknown;
-  resolution: ClientIpResolution;
-  /** Only on the fork path (no SDK request metadata to fall back on): the headers, peer, method and URL. */
-  request: RequestLike | undefined;
-}
+/** Where nothing could be kept about the trust setting: believe no header. */
+const NO_TRUST: ClientIpResolution = { trust: trustNothing, forwardedHeader: 'x-forwarded-for', clientIpHeader: undefined };
 
 /**
  * One request's tie to its Sentry isolation scope. Holds the framework object while the request runs and lets go of
@@ -22,15 +19,17 @@ interface ReleasedState {
  */
 export class RequestTie<Target> implements BoundRequest {
   private target: Target | undefined;
-  private releasedState: ReleasedState | undefined;
-  /** What an async `getUser` settled with, for synchronous captures later in the request. */
-  private settledPrincipal: unknown;
-  /** Whether the request runs in a scope we forked (no SDK request metadata). */
-  forked = false;
-
+  /** What an async `getUser` settled with (live), or the principal kept when the request ended (released). */
+  private principal: unknown = undefined;
+  /** Kept when the request ended (fields, not an object: nothing more is allocated per request). */
+  private resolution: ClientIpResolution | undefined = undefined;
+  /** Kept when the request ended, on the fork path only (no SDK copy of the request to read later). */
+  private detachedRequest: RequestLike | undefined = undefined;
   constructor(
     private readonly filler: EventFiller<Target>,
     target: Target,
+    /** Whether the request runs in a scope we forked (no SDK copy of the request to read after it ended). */
+    private readonly forked: boolean,
   ) {
     this.target = target;
   }
@@ -43,23 +42,28 @@ export class RequestTie<Target> implements BoundRequest {
     return this.target === target;
   }
 
-  /** The response closed: keep what later events need, drop the framework object. Runs once per request. */
+  /**
+   * The response closed: keep what later events need, drop the framework object. Runs once per request, from the
+   * response's `close` listener, so nothing here may throw.
+   */
   release(): void {
     const target = this.target;
     if (target === undefined) return;
-    const principal = this.settledPrincipal !== undefined ? this.settledPrincipal : this.filler.reader.readAtRelease(target);
-    this.releasedState = {
-      principal,
-      resolution: this.filler.resolutionFor(target),
-      request: this.forked ? detachRequest(this.filler.framework.request(target), this.filler.framework.originalUrl?.(target)) : undefined,
-    };
     this.target = undefined;
+    try {
+      if (this.principal === undefined) this.principal = this.filler.reader.readAtRelease(target);
+      this.resolution = this.filler.resolutionFor(target);
+      if (this.forked) this.detachedRequest = detachRequest(this.filler.framework, target);
+    } catch {
+      // A framework object that throws on reads: later events go without what could not be read.
+    }
   }
 
   /** A callback for an async `getUser`: made at event time only, never per request. */
   private settler(): (principal: unknown) => void {
     return (principal) => {
-      this.settledPrincipal = principal;
+      // Also after the request ended: a lookup that settles late is still this request's principal.
+      if (principal !== undefined && principal !== null) this.principal = principal;
     };
   }
 
@@ -72,13 +76,12 @@ export class RequestTie<Target> implements BoundRequest {
     if (target !== undefined) {
       const framework = this.filler.framework;
       let principal = this.filler.reader.read(target, handle, this.settler());
-      if (!wait && isThenable(principal)) principal = this.settledPrincipal;
+      if (!wait && isThenable(principal)) principal = this.principal;
       const request = liveRequest(framework.request(target), framework.originalUrl?.(target));
       return { principal, request, resolution: this.filler.resolutionFor(target), mapUserArgument: framework.mapUserArgument(target) };
     }
-    const state = this.releasedState as ReleasedState;
-    const request = state.request ?? requestFromMetadata(scopeMetadata(isolationScope));
-    return { principal: state.principal, request, resolution: state.resolution, mapUserArgument: request };
+    const request = this.detachedRequest ?? requestFromMetadata(scopeMetadata(isolationScope));
+    return { principal: this.principal, request, resolution: this.resolution ?? NO_TRUST, mapUserArgument: request };
   }
 
   captureFacts(isolationScope: ScopeShape, handle: SentryHandle): CapturedFacts {
@@ -103,8 +106,8 @@ export class RequestTie<Target> implements BoundRequest {
 }
 
 /** The Node request, with the URL as the client sent it where the framework rewrote `url` (Koa mounts). */
-function liveRequest(req: RequestLike, originalUrl: string | undefined): RequestLike {
-  if (originalUrl === undefined || originalUrl === req.originalUrl) return req;
+function liveRequest(req: RequestLike | undefined, originalUrl: string | undefined): RequestLike | undefined {
+  if (req === undefined || req === null || originalUrl === undefined || originalUrl === req.originalUrl) return req;
   return {
     headers: req.headers,
     headersDistinct: req.headersDistinct,
@@ -117,14 +120,16 @@ function liveRequest(req: RequestLike, originalUrl: string | undefined): Request
 }
 
 /** A copy of what resolution and the Request interface read, without the request object itself. */
-function detachRequest(req: RequestLike, originalUrl: string | undefined): RequestLike | undefined {
+function detachRequest<Target>(framework: FrameworkAccess<Target>, target: Target): RequestLike | undefined {
   try {
+    const req = framework.request(target);
+    if (req === undefined || req === null) return undefined;
     const socket = req.socket;
     return {
       headers: req.headers,
       socket: { remoteAddress: socket?.remoteAddress, encrypted: socket?.encrypted },
       method: req.method,
-      url: originalUrl ?? req.originalUrl ?? req.url,
+      url: framework.originalUrl?.(target) ?? req.originalUrl ?? req.url,
     };
   } catch {
     return undefined;

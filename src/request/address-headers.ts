@@ -4,11 +4,13 @@ import type { RequestLike } from '../request-like.js';
 
 /**
  * Headers that carry a client or proxy address: with user data off the address must appear nowhere in the event.
- * `Forwarded`, `X-Forwarded-For`, `X-Real-IP`, every `*-IP` / `*-IPs` header (`CF-Connecting-IP`, `True-Client-IP`,
- * `X-Client-IP`, `Fastly-Client-IP`, …), `Via`, and the vendor names without the suffix.
+ * Every name on @sentry/core's own list (`ipHeaderNames`: X-Client-IP, X-Forwarded-For, Fly-Client-IP,
+ * CF-Connecting-IP, Fastly-Client-Ip, True-Client-Ip, X-Real-IP, X-Cluster-Client-IP, X-Forwarded, Forwarded-For,
+ * Forwarded, X-Vercel-Forwarded-For), and by shape: any `*-IP` / `*-IPs` / `*-IPv6` header, `*clientip` /
+ * `*socketip` (Azure), `*-addr` / `*-address` (CloudFront-Viewer-Address, X-Remote-Addr, X-Envoy-External-Address),
+ * `*forwarded-for`, `Via`.
  */
-const ADDRESS_HEADER =
-  /^(?:forwarded|forwarded-for|x-forwarded|x-forwarded-for|x-original-forwarded-for|x-vercel-forwarded-for|via|x-envoy-external-address|x-appengine-user-ip|x-real-ip)$|(?:^|-)ips?$/;
+const ADDRESS_HEADER = /^(?:forwarded|x-forwarded|via|x-appengine-user-ip)$|forwarded-for$|(?:^|-)ip(?:s|v6)?$|clientip$|socketip$|(?:^|-)(?:addr|address)$|(?:^|-)client-ip-address$/;
 
 /** True when a header's value carries an address (lower-case name). */
 export function isAddressHeader(lowerName: string): boolean {

@@ -16,7 +16,7 @@ export interface DataCeiling {
   readonly query: boolean;
 }
 
-/** Before the SDK had switches (≤ 9): headers, cookies and query were always collected; user data per sendDefaultPii. */
+/** A client whose options cannot be read: privacy first, nothing is added. */
 const NOTHING_ALLOWED: DataCeiling = { userInfo: false, userInfoSwitchedOff: true, headers: false, cookies: false, query: false };
 
 /**

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SentryHandle } from './locate-sentry.js';
-import type { ClientShape, EventHintShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
+import type { ClientShape, EventHintShape, ProcessingMetadataShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
 import { isThenable } from '../util/is-thenable.js';
 
 /**
@@ -48,11 +48,23 @@ export function boundRequestOf(scope: ScopeShape | undefined | null): BoundReque
  */
 export function tieToScope(handle: SentryHandle, scope: ScopeShape, bound: BoundRequest, target: unknown): boolean {
   const defaultScope = handle.carrier.defaultIsolationScope;
-  if (defaultScope === undefined || defaultScope === null || scope === defaultScope) return false;
+  if (defaultScope === undefined || defaultScope === null || scope === defaultScope || !carriesRequestMetadata(scope)) return false;
   const existing = (scope as ScopeWithRequest)[kBoundRequest];
   if (existing !== undefined && !(existing.isFor(target) && !existing.released)) return false;
   (scope as ScopeWithRequest)[kBoundRequest] = bound;
   return true;
+}
+
+/**
+ * Whether the SDK put a request on this scope: its HTTP instrumentation stores its copy of each request on the
+ * per-request isolation scope it makes (`normalizedRequest`; early 8.x `request`). A scope without one — the app's own
+ * `withIsolationScope` around its server, say — may be shared by many requests and background work: never ours to
+ * claim. Read from the scope's field (what `getScopeData()` returns, without its per-call copies); the SDK contract
+ * test pins the field.
+ */
+function carriesRequestMetadata(scope: ScopeShape): boolean {
+  const metadata = (scope as { _sdkProcessingMetadata?: ProcessingMetadataShape | null })._sdkProcessingMetadata;
+  return metadata !== undefined && metadata !== null && typeof metadata === 'object' && (metadata.normalizedRequest != null || metadata.request != null);
 }
 
 /**
@@ -62,7 +74,7 @@ export function tieToScope(handle: SentryHandle, scope: ScopeShape, bound: Bound
  */
 const requestStorage = new AsyncLocalStorage<BoundRequest>();
 /** Errors that escaped a scope we forked (Koa), so a middleware outside ours can still attribute them. */
-const requestByError = new WeakMap<object, BoundRequest>();
+const requestByError = new WeakMap<object, BoundRequest | null>();
 
 /**
  * The slow path, for a request without its own isolation scope: fork one for the rest of the request, and keep the
@@ -90,8 +102,15 @@ export function runInForkedScope<R>(handle: SentryHandle, bound: BoundRequest, n
   return result;
 }
 
+/**
+ * Remembers which request an error escaped from. An error object several requests throw (a shared constant) belongs
+ * to none of them: attributing it to the first would put that request's user on another's event.
+ */
 function rememberError(error: unknown, bound: BoundRequest): void {
-  if (error !== null && typeof error === 'object' && !requestByError.has(error)) requestByError.set(error, bound);
+  if (error === null || typeof error !== 'object') return;
+  const known = requestByError.get(error);
+  if (known === undefined && !requestByError.has(error)) requestByError.set(error, bound);
+  else if (known !== bound) requestByError.set(error, null);
 }
 
 function safeRead(read: () => unknown): unknown {
@@ -110,7 +129,7 @@ export function boundRequestOfEvent(handle: SentryHandle, event: SentryEventShap
   // the storage.
   if (bound === undefined && event.type === undefined) bound = requestStorage.getStore();
   const error = hint?.originalException;
-  if (bound === undefined && error !== null && typeof error === 'object') bound = requestByError.get(error);
+  if (bound === undefined && error !== null && typeof error === 'object') bound = requestByError.get(error) ?? undefined;
   return bound;
 }
 

@@ -31,7 +31,6 @@ export interface SpanJsonShape {
 export interface ScopeShape {
   getClient?(): ClientShape | undefined;
   getUser?(): SentryUserShape | undefined;
-  clone?(): ScopeShape;
   /** @sentry/core ≥ 8: the scope's data, with the SDK's per-request `sdkProcessingMetadata`. */
   getScopeData?(): { sdkProcessingMetadata?: Record<string, unknown> };
 }

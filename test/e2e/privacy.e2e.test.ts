@@ -116,6 +116,25 @@ describe.each(['express', 'koa'] as const)('%s: privacy ceiling, app precedence,
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.23');
   });
 
+  it('an async getUser that settles after the response still gives the user to a later event of the request', async () => {
+    const fixture = await suite.app({ getUser: 'headerAsync' });
+    await request(fixture.url).get(`/twice?tag=${framework}-settle&ms=300`).set('X-Test-User', 'late-settler').set('X-Lookup-Delay', '100').expect(200);
+    const first = await eventMatching(suite.receiver(), `first ${framework}-settle`);
+    const second = await eventMatching(suite.receiver(), `second ${framework}-settle`);
+    expect(first.user?.id).toBe('late-settler');
+    expect(second.user?.id).toBe('late-settler');
+  });
+
+  it('a user the app set (even only its id) is not mixed with the principal’s fields', async () => {
+    const fixture = await suite.app({});
+    await request(fixture.url)
+      .get(`${authed}/set-user`)
+      .set('Authorization', `Bearer ${token({ sub: 'principal-2', email: 'principal2@example.test', preferred_username: 'p2' })}`)
+      .expect(500);
+    const event = await eventMatching(suite.receiver(), 'with app user');
+    expect(event.user).toEqual({ id: 'app-set', ip_address: '192.0.2.55' });
+  });
+
   const withLogs = SENTRY_MAJOR >= 10 ? it : it.skip;
   withLogs('logs and metrics captured in a request carry user.id, email and name (set only where the app did not)', async () => {
     const fixture = await suite.app({ sentry: { enableLogs: true } });

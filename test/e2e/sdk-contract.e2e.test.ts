@@ -32,6 +32,7 @@ describe('the SDK contract the binding relies on', () => {
     'globalScopeIsGetGlobalScope',
     'withIsolationScopeForksWhatSentrySees',
     'scopeDataHasProcessingMetadata',
+    'processingMetadataFieldHoldsTheRequest',
     'clientHasHooks',
   ])('%s', (name) => {
     expect({ sdk: result.version, [name]: result.checks[name] }).toEqual({ sdk: result.version, [name]: true });

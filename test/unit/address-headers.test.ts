@@ -1,11 +1,11 @@
 import { appearsInAddressHeaders, isAddressHeader } from '../../src/request/address-headers';
 
 describe('isAddressHeader: headers whose value carries an address', () => {
-  it.each(['forwarded', 'x-forwarded-for', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'x-client-ip', 'fastly-client-ip', 'x-cluster-client-ip', 'via', 'x-forwarded', 'forwarded-for', 'x-vercel-forwarded-for', 'fly-client-ip', 'x-forwarded-ips'])(
+  it.each(['forwarded', 'x-forwarded-for', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip', 'x-client-ip', 'fastly-client-ip', 'x-cluster-client-ip', 'via', 'x-forwarded', 'forwarded-for', 'x-vercel-forwarded-for', 'fly-client-ip', 'x-forwarded-ips', 'x-vercel-forwarded-for', 'x-original-forwarded-for', 'cloudfront-viewer-address', 'x-azure-clientip', 'x-azure-socketip', 'cf-connecting-ipv6', 'x-client-ip-address', 'x-remote-addr', 'x-envoy-external-address'])(
     '%s carries an address',
     (name) => expect(isAddressHeader(name)).toBe(true),
   );
-  it.each(['host', 'x-forwarded-proto', 'x-forwarded-host', 'user-agent', 'zip', 'x-skip', 'accept'])('%s does not', (name) => expect(isAddressHeader(name)).toBe(false));
+  it.each(['host', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'user-agent', 'zip', 'x-skip', 'accept', 'email-address-verified', 'strip'])('%s does not', (name) => expect(isAddressHeader(name)).toBe(false));
 });
 
 describe('appearsInAddressHeaders: could a client have written this address?', () => {

@@ -1,5 +1,5 @@
 import { locateSentry } from '../../src/sentry/locate-sentry';
-import { boundRequestOf, tieToScope, type BoundRequest } from '../../src/sentry/request-registry';
+import { boundRequestOf, boundRequestOfEvent, runInForkedScope, tieToScope, type BoundRequest } from '../../src/sentry/request-registry';
 import type { AsyncContextStrategyShape, ScopeShape, VersionCarrierShape } from '../../src/sentry/sdk-shapes';
 import type { SentryHandle } from '../../src/sentry/locate-sentry';
 
@@ -21,13 +21,20 @@ function handleWith(carrier: VersionCarrierShape): SentryHandle {
 
 describe('tieToScope never claims a scope it cannot prove is the request’s own', () => {
   const defaultScope: ScopeShape = {};
-  const requestScope = (): ScopeShape => ({});
+  /** What the SDK's HTTP instrumentation makes per request: a scope that carries its copy of the request. */
+  const requestScope = (): ScopeShape => ({ _sdkProcessingMetadata: { normalizedRequest: { headers: {} } } }) as ScopeShape;
   const target = {};
 
   it.each([
     { name: 'the SDK’s default isolation scope', make: () => ({ handle: handleWith({ defaultIsolationScope: defaultScope }), scope: defaultScope }), expected: false },
     { name: 'any scope when the carrier has no default scope to compare with', make: () => ({ handle: handleWith({}), scope: requestScope() }), expected: false },
     { name: 'a fresh per-request scope', make: () => ({ handle: handleWith({ defaultIsolationScope: defaultScope }), scope: requestScope() }), expected: true },
+    {
+      name: 'a scope without the SDK’s copy of a request (the app’s own withIsolationScope around its server)',
+      make: () => ({ handle: handleWith({ defaultIsolationScope: defaultScope }), scope: { _sdkProcessingMetadata: {} } as ScopeShape }),
+      expected: false,
+    },
+    { name: 'early 8.x: the request itself in the metadata', make: () => ({ handle: handleWith({ defaultIsolationScope: defaultScope }), scope: { _sdkProcessingMetadata: { request: {} } } as ScopeShape }), expected: true },
   ])('$name → claimed: $expected', ({ make, expected }) => {
     const { handle, scope } = make();
     const tie = bound(target);
@@ -86,5 +93,39 @@ describe('locateSentry with a carrier it does not recognise', () => {
 
   it('no carrier at all: pass-through', () => {
     expect(locateSentry()).toBeUndefined();
+  });
+});
+
+describe('errors that escape a forked scope are attributed to their request only when unambiguous', () => {
+  const scope: ScopeShape = {};
+  const handle: SentryHandle = {
+    carrier: {},
+    acs: { getIsolationScope: () => scope, getCurrentScope: () => scope, withIsolationScope: (callback) => callback({}) },
+    version: 'test',
+  };
+
+  async function escape(bound: BoundRequest, error: object): Promise<void> {
+    await runInForkedScope(handle, bound, () => Promise.reject(error)).catch(() => undefined);
+  }
+
+  it('an error one request threw is found through the error', async () => {
+    const alice = bound({});
+    const error = new Error('alice only');
+    await escape(alice, error);
+    expect(boundRequestOfEvent(handle, { type: 'transaction' }, { originalException: error })).toBe(alice);
+  });
+
+  it('an error object two requests threw (a shared constant) belongs to neither', async () => {
+    const shared = new Error('shared');
+    await escape(bound({}), shared);
+    await escape(bound({}), shared);
+    expect(boundRequestOfEvent(handle, { type: 'transaction' }, { originalException: shared })).toBeUndefined();
+  });
+
+  it('an error the framework caught itself (Hono: c.error) is attributed after next() resolves', async () => {
+    const caught = new Error('caught by the framework');
+    const hono = bound({});
+    await runInForkedScope(handle, hono, () => Promise.resolve('response'), () => caught);
+    expect(boundRequestOfEvent(handle, { type: 'transaction' }, { originalException: caught })).toBe(hono);
   });
 });
