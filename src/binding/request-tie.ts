@@ -25,6 +25,8 @@ export class RequestTie<Target> implements BoundRequest {
   private resolution: ClientIpResolution | undefined = undefined;
   /** Kept when the request ended, on the fork path only (no SDK copy of the request to read later). */
   private detachedRequest: RequestLike | undefined = undefined;
+  /** The socket peer, kept when the request ended: @sentry/node 8 keeps no `ipAddress` of its own. */
+  private peer: string | undefined = undefined;
   constructor(
     private readonly filler: EventFiller<Target>,
     target: Target,
@@ -54,6 +56,7 @@ export class RequestTie<Target> implements BoundRequest {
       if (this.principal === undefined) this.principal = this.filler.reader.readAtRelease(target);
       this.resolution = this.filler.resolutionFor(target);
       if (this.forked) this.detachedRequest = detachRequest(this.filler.framework, target);
+      else this.peer = this.filler.framework.request(target)?.socket?.remoteAddress;
     } catch {
       // A framework object that throws on reads: later events go without what could not be read.
     }
@@ -80,7 +83,7 @@ export class RequestTie<Target> implements BoundRequest {
       const request = liveRequest(framework.request(target), framework.originalUrl?.(target));
       return { principal, request, resolution: this.filler.resolutionFor(target), mapUserArgument: framework.mapUserArgument(target) };
     }
-    const request = this.detachedRequest ?? requestFromMetadata(scopeMetadata(isolationScope));
+    const request = this.detachedRequest ?? requestFromMetadata(scopeMetadata(isolationScope), this.peer);
     return { principal: this.principal, request, resolution: this.resolution ?? NO_TRUST, mapUserArgument: request };
   }
 
@@ -148,19 +151,22 @@ function scopeMetadata(scope: ScopeShape): ProcessingMetadataShape | undefined {
  * After the request ended: the SDK's own copy of it on the isolation scope (`normalizedRequest` and the socket peer
  * `ipAddress`; early 8.x kept the request itself).
  */
-function requestFromMetadata(metadata: ProcessingMetadataShape | undefined): RequestLike | undefined {
+function requestFromMetadata(metadata: ProcessingMetadataShape | undefined, peer: string | undefined): RequestLike | undefined {
   if (metadata === undefined || metadata === null) return undefined;
+  const remoteAddress = typeof metadata.ipAddress === 'string' ? metadata.ipAddress : peer;
   const normalized = metadata.normalizedRequest;
   if (normalized !== undefined && normalized !== null && typeof normalized.headers === 'object' && normalized.headers !== null) {
     return {
       headers: normalized.headers as RequestLike['headers'],
-      socket: { remoteAddress: typeof metadata.ipAddress === 'string' ? metadata.ipAddress : undefined },
+      socket: { remoteAddress },
       method: typeof normalized.method === 'string' ? normalized.method : undefined,
       url: pathOf(normalized.url),
     };
   }
+  // Early 8.x kept the request itself; its socket may have forgotten the peer by now.
   const request = metadata.request as RequestLike | undefined;
-  return request !== undefined && request !== null && typeof request === 'object' && typeof request.headers === 'object' ? request : undefined;
+  if (request === undefined || request === null || typeof request !== 'object' || typeof request.headers !== 'object') return undefined;
+  return { headers: request.headers, socket: { remoteAddress }, method: request.method, url: request.originalUrl ?? request.url };
 }
 
 /** `https://host/path?q` → `/path?q`: the SDK keeps an absolute URL; the Request interface is built from the path. */

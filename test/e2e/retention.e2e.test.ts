@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { SENTRY_MAJOR } from './harness';
 
 /**
  * Nothing per request outlives the request. The SDK keeps each request's isolation scope alive after the response
@@ -40,7 +41,8 @@ describe.each(['express', 'koa', 'fastify', 'hono'] as const)('%s: completed req
     expect(result).toMatchObject({ total: 200, alive: 200 });
   });
 
-  it('without sentryUser() no request is retained (the SDK alone)', async () => {
+  // The SDK alone keeps no request from @sentry/node 9 on; 8.x keeps the request itself on its scope's metadata.
+  (SENTRY_MAJOR >= 9 ? it : it.skip)('without sentryUser() no request is retained (the SDK alone)', async () => {
     const result = await runProbe({ framework, middleware: 'none', tracing: true });
     expect(result).toMatchObject({ total: 200, alive: 0 });
   });
@@ -51,7 +53,14 @@ describe.each(['express', 'koa', 'fastify', 'hono'] as const)('%s: completed req
     ['without the SDK HTTP integration (forked scopes)', { noHttpIntegration: true }],
   ])('with sentryUser(), %s: 0 of 200 requests alive after forced GC, and the events still carry the user', async (_name, extra) => {
     const result = await runProbe({ framework, middleware: 'sentryUser', ...extra });
-    expect(result).toMatchObject({ total: 200, alive: 0 });
+    expect(result.total).toBe(200);
+    if (SENTRY_MAJOR >= 9) {
+      expect(result.alive).toBe(0);
+    } else {
+      // @sentry/node 8 keeps requests itself: never worse than the SDK alone.
+      const alone = await runProbe({ framework, middleware: 'none', ...extra });
+      expect(result.alive).toBeLessThanOrEqual(alone.alive);
+    }
     // Every tenth request captured a message and every twentieth an error: the feature was exercised.
     expect(result.events).toBe(20);
     expect(result.eventsWithUser).toBe(20);
