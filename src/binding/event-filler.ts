@@ -35,12 +35,15 @@ export class EventFiller<Target> {
 
   /** Where the principal comes from. */
   readonly reader: PrincipalReader<Target>;
+  /** `mapUser` gets the framework object, so only then does a pending event keep it. */
+  readonly hasMapUser: boolean;
 
   constructor(
     private readonly options: ParsedOptions,
     readonly framework: FrameworkAccess<Target>,
   ) {
     this.reader = new PrincipalReader(options, framework);
+    this.hasMapUser = options.mapUser !== undefined;
     this.optionResolution =
       options.trust === undefined
         ? undefined

@@ -80,8 +80,11 @@ export class RequestTie<Target> implements BoundRequest {
       const framework = this.filler.framework;
       let principal = this.filler.reader.read(target, handle, this.settler());
       if (!wait && isThenable(principal)) principal = this.principal;
-      const request = liveRequest(framework.request(target), framework.originalUrl?.(target));
-      return { principal, request, resolution: this.filler.resolutionFor(target), mapUserArgument: framework.mapUserArgument(target) };
+      // An event may be processed later (async processors, an async getUser): what it keeps must not be the request
+      // object. Spans, logs and metrics are filled right away and may read the live request.
+      const request = wait ? detachRequest(framework, target) : liveRequest(framework.request(target), framework.originalUrl?.(target));
+      const mapUserArgument = wait && !this.filler.hasMapUser ? undefined : framework.mapUserArgument(target);
+      return { principal, request, resolution: this.filler.resolutionFor(target), mapUserArgument };
     }
     const request = this.detachedRequest ?? requestFromMetadata(scopeMetadata(isolationScope), this.peer);
     return { principal: this.principal, request, resolution: this.resolution ?? NO_TRUST, mapUserArgument: request };
@@ -130,6 +133,8 @@ function detachRequest<Target>(framework: FrameworkAccess<Target>, target: Targe
     const socket = req.socket;
     return {
       headers: req.headers,
+      headersDistinct: req.headersDistinct,
+      rawHeaders: req.rawHeaders,
       socket: { remoteAddress: socket?.remoteAddress, encrypted: socket?.encrypted },
       method: req.method,
       url: framework.originalUrl?.(target) ?? req.originalUrl ?? req.url,

@@ -92,7 +92,8 @@ export function debugWarn(handle: SentryHandle, message: string): void {
     const logger = handle.carrier.logger;
     if (logger && typeof logger.warn === 'function') {
       logger.warn(message);
-    } else if (handle.carrier.loggerSettings?.enabled) {
+    } else if (handle.carrier.loggerSettings?.enabled || currentClient(handle)?.getOptions().debug === true) {
+      // ≥ 10 keeps a switch, not a logger; early 8.x keeps its logger where we do not look: `debug: true` decides.
       console.warn(`Sentry Logger [warn]: ${message}`);
     }
   } catch {

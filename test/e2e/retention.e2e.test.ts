@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { SENTRY_MAJOR } from './harness';
+import { KOA_ROUTE_ERRORS_WORK, SENTRY_MAJOR } from './harness';
 
 /**
  * Nothing per request outlives the request. The SDK keeps each request's isolation scope alive after the response
@@ -35,7 +35,7 @@ function runProbe(config: Record<string, unknown>): Promise<ProbeResult> {
   });
 }
 
-describe.each(['express', 'koa', 'fastify', 'hono'] as const)('%s: completed requests are not retained', (framework) => {
+describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => name !== 'koa' || KOA_ROUTE_ERRORS_WORK))('%s: completed requests are not retained', (framework) => {
   it('the probe sees retention: a middleware that hangs the request on its scope keeps all 200 alive', async () => {
     const result = await runProbe({ framework, middleware: 'holdRequest' });
     expect(result).toMatchObject({ total: 200, alive: 200 });
