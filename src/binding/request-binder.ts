@@ -15,33 +15,20 @@ export interface RequestBinder<Target> {
   enter<R>(target: Target, next: () => R): R;
 }
 
-/** The tie a response lets go of when it closes; one shared listener, so nothing is allocated for it per request. */
-const kTie = Symbol('sentry-request-user.tie');
-type ResponseWithTie = ResponseLike & { [kTie]?: RequestTie<unknown> };
-
-function releaseTieOnClose(this: ResponseWithTie): void {
-  const tie = this[kTie];
-  if (tie === undefined) return;
-  this[kTie] = undefined;
-  // A client that went away before the response was sent does not end the work its request started: the handler
-  // still runs and holds the request anyway. Keep the tie live, so what it captures later still reads the request
-  // (an async getUser included); the SDK's scope bounds how long. Aborted requests are rare; completed ones let go.
-  if (this.writableFinished === false) return;
-  tie.release();
-}
-
 /**
- * Arms the release. `on`, not `once`: `once` wraps the listener per call, and the listener is idempotent anyway. A
- * request without a response we can watch (a core caller's test double) keeps its tie for as long as the SDK keeps
- * its scope.
+ * Arms the release: a listener for the response's `close`. A closure per request: measured cheaper than a property
+ * on the response object (which has many properties of its own). A request without a response we can watch (a core
+ * caller's test double) keeps its tie for as long as the SDK keeps its scope.
  */
 function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | undefined): void {
   if (response === undefined || response === null || typeof response.on !== 'function') return;
-  const watched = response as ResponseWithTie;
-  const previous = watched[kTie];
-  watched[kTie] = tie;
-  if (previous === undefined) response.on('close', releaseTieOnClose);
-  else previous.release();
+  response.on('close', () => {
+    // A client that went away before the response was sent does not end the work its request started: the handler
+    // still runs and holds the request anyway. Keep the tie live, so what it captures later still reads the request
+    // (an async getUser included); the SDK's scope bounds how long. Aborted requests are rare; completed ones let go.
+    if (response.writableFinished === false) return;
+    tie.release();
+  });
 }
 
 /**

@@ -7,8 +7,12 @@ const pendingByHint = new WeakMap<
   object,
   { bound: BoundRequest; facts: CapturedFacts; appSetUser: Record<string, unknown>; contextIsCallback: boolean; userBefore: Record<string, unknown> | undefined }
 >();
-/** Segment span → whether `user.ip_address` was there before the SDK's request-data hook ran. */
-const spanHadUserIp = new WeakMap<object, boolean>();
+/**
+ * On a segment span's JSON: whether `user.ip_address` was there before the SDK's request-data hook ran. A symbol
+ * property (invisible to serialisation) rather than a WeakMap entry per traced request, which costs the GC more.
+ */
+const kHadUserIp = Symbol('sentry-request-user.hadUserIp');
+type MarkedSpan = SpanJsonShape & { [kHadUserIp]?: boolean };
 const hookedClients = new WeakSet<object>();
 
 function userOf(value: unknown): Record<string, unknown> | undefined {
@@ -117,7 +121,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
       const found = boundRequestInContext(handle);
       if (found === undefined) return;
       found.bound.fillSegmentSpan(span, found.isolationScope, client, handle);
-      spanHadUserIp.set(span, span.attributes?.['user.ip_address'] !== undefined);
+      (span as MarkedSpan)[kHadUserIp] = span.attributes?.['user.ip_address'] !== undefined;
     }),
   );
 
@@ -126,7 +130,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     'processSegmentSpan',
     safely((span: SpanJsonShape) => {
       if (span === null || typeof span !== 'object') return;
-      if (spanHadUserIp.get(span) === false && span.attributes) delete span.attributes['user.ip_address'];
+      if ((span as MarkedSpan)[kHadUserIp] === false && span.attributes) delete span.attributes['user.ip_address'];
     }),
   );
 
