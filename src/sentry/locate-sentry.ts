@@ -38,12 +38,12 @@ function warnUnrecognised(version: string): void {
   console.warn(
     `sentry-request-user: Sentry ${version} is initialised, but its global carrier (globalThis.__SENTRY__) has a layout ` +
       'this version does not recognise, so events are sent without the user and client address. Update ' +
-      'sentry-request-user, or use an @sentry/node version it supports (8.x from 8.7, 9, 10, 11). (Warned once.)',
+      'sentry-request-user, or use an @sentry/node version it supports (8, 9, 10, 11). (Warned once.)',
   );
 }
 
 /**
- * Finds the SDK version whose `Sentry.init` ran: each @sentry/core version (≥ 8.7) keeps its own slot in
+ * Finds the SDK version whose `Sentry.init` ran: each @sentry/core version (≥ 8.6) keeps its own slot in
  * `globalThis.__SENTRY__`, and only the initialised one has an async context strategy with a client on its scopes.
  * Returns undefined before `Sentry.init` or without Sentry, so the middleware passes requests through. A carrier
  * that exists with no slot we recognise gets one warning naming the version and the fix.
@@ -54,7 +54,7 @@ export function locateSentry(): SentryHandle | undefined {
   const slots = root as Record<string, unknown>;
   const rootVersion = typeof slots.version === 'string' ? slots.version : undefined;
   const keys = rootVersion === undefined ? Object.keys(slots) : [rootVersion, ...Object.keys(slots)];
-  // @sentry/core 8.0–8.6 kept one flat carrier: the strategy and scopes on `__SENTRY__` itself.
+  // @sentry/core 8.0–8.5 kept one flat carrier: the strategy and scopes on `__SENTRY__` itself.
   if (isStrategy(slots.acs)) {
     const flat = slots as VersionCarrierShape;
     if (clientOfScope(flat.acs?.getCurrentScope()) ?? clientOfScope(flat.globalScope)) {
