@@ -41,8 +41,9 @@ describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => 
     expect(result).toMatchObject({ total: 200, alive: 200 });
   });
 
-  // The SDK alone keeps no request from @sentry/node 9 on; 8.x keeps the request itself on its scope's metadata.
-  (SENTRY_MAJOR >= 9 ? it : it.skip)('without sentryUser() no request is retained (the SDK alone)', async () => {
+  // The SDK alone keeps no request in 11 (the target); some earlier releases keep some (8.x the request itself
+  // on its scope's metadata, 9.0 the last request of each keep-alive connection): there we compare with them below.
+  (SENTRY_MAJOR >= 11 ? it : it.skip)('without sentryUser() no request is retained (the SDK alone)', async () => {
     const result = await runProbe({ framework, middleware: 'none', tracing: true });
     expect(result).toMatchObject({ total: 200, alive: 0 });
   });
@@ -54,10 +55,10 @@ describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => 
   ])('with sentryUser(), %s: 0 of 200 requests alive after forced GC, and the events still carry the user', async (_name, extra) => {
     const result = await runProbe({ framework, middleware: 'sentryUser', ...extra });
     expect(result.total).toBe(200);
-    if (SENTRY_MAJOR >= 9) {
+    if (SENTRY_MAJOR >= 11) {
       expect(result.alive).toBe(0);
-    } else {
-      // @sentry/node 8 keeps requests itself: never worse than the SDK alone.
+    } else if (result.alive > 0) {
+      // An SDK that keeps requests itself: never worse than the SDK alone.
       const alone = await runProbe({ framework, middleware: 'none', ...extra });
       expect(result.alive).toBeLessThanOrEqual(alone.alive);
     }
