@@ -55,7 +55,7 @@ export class RequestTie<Target> implements BoundRequest {
     try {
       if (this.principal === undefined) this.principal = this.filler.reader.readAtRelease(target);
       this.resolution = this.filler.resolutionFor(target);
-      if (this.forked) this.detachedRequest = detachRequest(this.filler.framework, target);
+      if (this.forked) this.detachedRequest = detachRequest(this.filler.framework, target, false);
       else this.peer = this.filler.framework.request(target)?.socket?.remoteAddress;
     } catch {
       // A framework object that throws on reads: later events go without what could not be read.
@@ -82,7 +82,7 @@ export class RequestTie<Target> implements BoundRequest {
       if (!wait && isThenable(principal)) principal = this.principal;
       // An event may be processed later (async processors, an async getUser): what it keeps must not be the request
       // object. Spans, logs and metrics are filled right away and may read the live request.
-      const request = wait ? detachRequest(framework, target) : liveRequest(framework.request(target), framework.originalUrl?.(target));
+      const request = wait ? detachRequest(framework, target, true) : liveRequest(framework.request(target), framework.originalUrl?.(target));
       const mapUserArgument = wait && !this.filler.hasMapUser ? undefined : framework.mapUserArgument(target);
       return { principal, request, resolution: this.filler.resolutionFor(target), mapUserArgument };
     }
@@ -125,15 +125,18 @@ function liveRequest(req: RequestLike | undefined, originalUrl: string | undefin
   };
 }
 
-/** A copy of what resolution and the Request interface read, without the request object itself. */
-function detachRequest<Target>(framework: FrameworkAccess<Target>, target: Target): RequestLike | undefined {
+/**
+ * A copy of what resolution and the Request interface read, without the request object itself. `headersDistinct` is
+ * a getter Node builds on first read: read it for a captured event only, never per request when a response closes.
+ */
+function detachRequest<Target>(framework: FrameworkAccess<Target>, target: Target, withDistinctHeaders: boolean): RequestLike | undefined {
   try {
     const req = framework.request(target);
     if (req === undefined || req === null) return undefined;
     const socket = req.socket;
     return {
       headers: req.headers,
-      headersDistinct: req.headersDistinct,
+      headersDistinct: withDistinctHeaders ? req.headersDistinct : undefined,
       rawHeaders: req.rawHeaders,
       socket: { remoteAddress: socket?.remoteAddress, encrypted: socket?.encrypted },
       method: req.method,
