@@ -5,7 +5,7 @@ import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, Sent
 /** Hint → what `preprocessEvent` learnt, for the event processor that runs after the SDK's own. */
 const pendingByHint = new WeakMap<
   object,
-  { bound: BoundRequest; facts: CapturedFacts; appSetUser: Record<string, unknown>; contextIsCallback: boolean; userBefore: Record<string, unknown> | undefined }
+  { bound: BoundRequest; facts: CapturedFacts; appSetUser: Record<string, unknown>; contextIsCallback: boolean }
 >();
 /**
  * On a segment span's JSON: whether `user.ip_address` was there before the SDK's request-data hook ran. A symbol
@@ -53,12 +53,12 @@ function applicationSetUser(
  * is what the merged event user gained over the scopes' user; an `ip_address` among it cannot be told apart from the
  * one the SDK derives from client-settable headers, so the trusted resolution keeps precedence there.
  */
-function withCallbackUser(appSetUser: Record<string, unknown>, userBefore: Record<string, unknown> | undefined, userAfter: unknown): Record<string, unknown> {
+function withCallbackUser(appSetUser: Record<string, unknown>, userAfter: unknown): Record<string, unknown> {
   if (userAfter === null || typeof userAfter !== 'object') return appSetUser;
   const merged = { ...appSetUser };
   for (const [key, value] of Object.entries(userAfter as Record<string, unknown>)) {
     if (key === 'ip_address' || value === undefined) continue;
-    if (userBefore === undefined || userBefore[key] !== value) merged[key] = value;
+    if (appSetUser[key] !== value) merged[key] = value;
   }
   return merged;
 }
@@ -92,8 +92,8 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
       const current = metadata?.capturedSpanScope ?? handle.acs.getCurrentScope();
       const appSetUser = applicationSetUser(event, hint, current, isolation, handle.carrier.globalScope);
       const contextIsCallback = typeof hint.captureContext === 'function';
-      const userBefore = contextIsCallback ? { ...scopeUser(handle.carrier.globalScope), ...scopeUser(isolation), ...scopeUser(current), ...event.user } : undefined;
-      pendingByHint.set(hint, { bound, facts: bound.captureFacts(isolation, handle), appSetUser, contextIsCallback, userBefore });
+      // With a callback, appSetUser is the scopes' and the event's user alone: what the callback adds shows up later.
+      pendingByHint.set(hint, { bound, facts: bound.captureFacts(isolation, handle), appSetUser, contextIsCallback });
     }),
   );
 
@@ -104,7 +104,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     if (pending === undefined) return event;
     pendingByHint.delete(hint);
     try {
-      const appSetUser = pending.contextIsCallback ? withCallbackUser(pending.appSetUser, pending.userBefore, event.user) : pending.appSetUser;
+      const appSetUser = pending.contextIsCallback ? withCallbackUser(pending.appSetUser, event.user) : pending.appSetUser;
       return pending.bound.fillEvent(event, pending.facts, appSetUser, client);
     } catch {
       return event;
