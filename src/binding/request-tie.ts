@@ -1,7 +1,7 @@
 import type { ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
 import type { SentryHandle } from '../sentry/locate-sentry.js';
-import type { BoundRequest, CapturedFacts } from '../sentry/request-registry.js';
+import { letGoOfSdkRequest, type BoundRequest, type CapturedFacts } from '../sentry/request-registry.js';
 import type { ClientShape, ProcessingMetadataShape, ScopeShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
 import { isThenable } from '../util/is-thenable.js';
 import type { EventFiller, RequestFacts } from './event-filler.js';
@@ -27,6 +27,8 @@ export class RequestTie<Target> implements BoundRequest {
   private detachedRequest: RequestLike | undefined = undefined;
   /** The socket peer, kept when the request ended: @sentry/node 8 keeps no `ipAddress` of its own. */
   private peer: string | undefined = undefined;
+  /** Fork path, while the request runs: the isolation scope we made for it. */
+  private forkedScope: ScopeShape | undefined = undefined;
   constructor(
     private readonly filler: EventFiller<Target>,
     target: Target,
@@ -60,6 +62,18 @@ export class RequestTie<Target> implements BoundRequest {
     } catch {
       // A framework object that throws on reads: later events go without what could not be read.
     }
+    const scope = this.forkedScope;
+    if (scope === undefined) return;
+    this.forkedScope = undefined;
+    try {
+      letGoOfSdkRequest(scope, target, this.filler.framework.request(target), this.detachedRequest);
+    } catch {
+      // A scope that refuses the write keeps what the SDK put there, as it would without us.
+    }
+  }
+
+  ranInForkedScope(scope: ScopeShape): void {
+    this.forkedScope = scope;
   }
 
   /** A callback for an async `getUser`: made at event time only, never per request. */

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SentryHandle } from './locate-sentry.js';
 import type { ClientShape, EventHintShape, ProcessingMetadataShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
+import type { RequestLike } from '../request-like.js';
 import { isThenable } from '../util/is-thenable.js';
 
 /**
@@ -23,6 +24,8 @@ export interface BoundRequest {
   fillSegmentSpan(span: SpanJsonShape, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void;
   /** Fill a log's or metric's `user.*` attributes where the app did not set them. */
   fillUserAttributes(attributes: Record<string, unknown>, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void;
+  /** Fork path: the isolation scope we made for the request (see `letGoOfSdkRequest`). */
+  ranInForkedScope(scope: ScopeShape): void;
 }
 
 /** What a bound request read at capture time; opaque to the Sentry layer. */
@@ -84,6 +87,7 @@ const requestByError = new WeakMap<object, BoundRequest | null>();
 export function runInForkedScope<R>(handle: SentryHandle, bound: BoundRequest, next: () => R, caughtError?: () => unknown): R {
   const result = handle.acs.withIsolationScope((forked) => {
     (forked as ScopeWithRequest)[kBoundRequest] = bound;
+    bound.ranInForkedScope(forked);
     return requestStorage.run(bound, next);
   });
   if (isThenable(result)) {
@@ -100,6 +104,31 @@ export function runInForkedScope<R>(handle: SentryHandle, bound: BoundRequest, n
     ) as R;
   }
   return result;
+}
+
+/**
+ * The end of a request that ran in a scope we forked. The SDK's Express error handler (@sentry/node 8 and early 9)
+ * puts the framework's request object on whatever isolation scope is current — on the fork path, ours — where it
+ * would keep the whole request alive for as long as anything holds the scope. On its own per-request scopes the SDK
+ * does the same, and those are not ours to change; this one is. What it put there, only when it is the request that
+ * ended, is replaced with `copy` (what the SDK's request data reads: headers, method, url, peer).
+ */
+export function letGoOfSdkRequest(scope: ScopeShape, target: unknown, req: RequestLike | undefined, copy: object | undefined): void {
+  const metadata = (scope as { _sdkProcessingMetadata?: ProcessingMetadataShape | null })._sdkProcessingMetadata;
+  if (metadata === undefined || metadata === null || typeof metadata !== 'object' || !isEndedRequest(metadata.request, target, req)) return;
+  if (typeof scope.setSDKProcessingMetadata !== 'function') return;
+  // Two writes: `undefined` replaces the request first, as the SDK merges this metadata two levels deep.
+  scope.setSDKProcessingMetadata({ request: undefined });
+  if (copy !== undefined) scope.setSDKProcessingMetadata({ request: copy });
+}
+
+function isEndedRequest(value: unknown, target: unknown, req: RequestLike | undefined): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (value === target || value === req) return true;
+  // @sentry/core ≥ 9 merges the metadata two levels deep: what it keeps is a shallow copy of the request's own
+  // properties (`res` and `socket` among them), recognisable by the request's own `rawHeaders` array.
+  const rawHeaders = (value as { rawHeaders?: unknown }).rawHeaders;
+  return req !== undefined && req !== null && rawHeaders !== undefined && rawHeaders === req.rawHeaders;
 }
 
 /**

@@ -33,6 +33,7 @@ export interface ScopeShape {
   getUser?(): SentryUserShape | undefined;
   /** @sentry/core ≥ 8: the scope's data, with the SDK's per-request `sdkProcessingMetadata`. */
   getScopeData?(): { sdkProcessingMetadata?: Record<string, unknown> };
+  setSDKProcessingMetadata?(data: Record<string, unknown>): unknown;
 }
 
 /** What the SDK keeps about the request on its isolation scope (`sdkProcessingMetadata`). */

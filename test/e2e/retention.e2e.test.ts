@@ -55,7 +55,9 @@ describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => 
   ])('with sentryUser(), %s: 0 of 200 requests alive after forced GC, and the events still carry the user', async (_name, extra) => {
     const result = await runProbe({ framework, middleware: 'sentryUser', ...extra });
     expect(result.total).toBe(200);
-    if (SENTRY_MAJOR >= 11) {
+    // Forked scopes are ours on every SDK: the Express error handler of 8.x–9.0 puts the request on the scope it finds
+    // (then ours), and we let go of it there when the response closes.
+    if (SENTRY_MAJOR >= 11 || 'noHttpIntegration' in extra) {
       expect(result.alive).toBe(0);
     } else if (result.alive > 0) {
       // An SDK that keeps requests itself: never worse than the SDK alone.

@@ -1,5 +1,6 @@
 import { locateSentry } from '../../src/sentry/locate-sentry';
-import { boundRequestOf, boundRequestOfEvent, runInForkedScope, tieToScope, type BoundRequest } from '../../src/sentry/request-registry';
+import { Scope } from '@sentry/core';
+import { boundRequestOf, boundRequestOfEvent, letGoOfSdkRequest, runInForkedScope, tieToScope, type BoundRequest } from '../../src/sentry/request-registry';
 import type { AsyncContextStrategyShape, ScopeShape, VersionCarrierShape } from '../../src/sentry/sdk-shapes';
 import type { SentryHandle } from '../../src/sentry/locate-sentry';
 
@@ -12,6 +13,7 @@ function bound(target: object, released = false): BoundRequest {
     fillEvent: (event) => event,
     fillSegmentSpan: () => undefined,
     fillUserAttributes: () => undefined,
+    ranInForkedScope: () => undefined,
   };
 }
 
@@ -127,5 +129,42 @@ describe('errors that escape a forked scope are attributed to their request only
     const hono = bound({});
     await runInForkedScope(handle, hono, () => Promise.resolve('response'), () => caught);
     expect(boundRequestOfEvent(handle, { type: 'transaction' }, { originalException: caught })).toBe(hono);
+  });
+});
+
+describe('letGoOfSdkRequest: what the SDK put on a scope we forked about the request that ended becomes a copy', () => {
+  // A real @sentry/core scope: its setSDKProcessingMetadata merges two levels deep, so it keeps a shallow copy of the
+  // request's own properties, not the request — found by the request's own rawHeaders array.
+  const rawHeaders = ['Host', 'a.test'];
+  const req = { headers: { host: 'a.test' }, rawHeaders, method: 'GET', url: '/boom', res: { big: 'graph' } };
+  const copy = { headers: { host: 'a.test' }, method: 'GET', url: '/boom', socket: { remoteAddress: '10.0.0.1' } };
+  const metadataOf = (scope: Scope): Record<string, unknown> => scope.getScopeData().sdkProcessingMetadata;
+  const scopeWith = (request: unknown): Scope => new Scope().setSDKProcessingMetadata({ request, normalizedRequest: { url: '/boom' } });
+
+  it.each([
+    ['with a copy: the copy', copy, copy],
+    ['without a copy: nothing', undefined, undefined],
+  ])('the ended request is replaced; %s, none of the request’s own properties merged in', (_name, replacement, expected) => {
+    const scope = scopeWith(req);
+    letGoOfSdkRequest(scope as unknown as ScopeShape, req, req, replacement);
+    expect(metadataOf(scope).request).toEqual(expected);
+    expect(metadataOf(scope).normalizedRequest).toEqual({ url: '/boom' });
+  });
+
+  it.each([
+    ['another request', { headers: {}, rawHeaders: ['Host', 'a.test'], res: {} }],
+    ['an object without rawHeaders', { headers: {} }],
+    ['nothing', undefined],
+  ])('%s on the scope is left as it is', (_name, request) => {
+    const scope = scopeWith(request);
+    const before = metadataOf(scope).request;
+    letGoOfSdkRequest(scope as unknown as ScopeShape, req, req, copy);
+    expect(metadataOf(scope).request).toBe(before);
+  });
+
+  it('a scope without setSDKProcessingMetadata (not a Sentry scope) is not touched', () => {
+    const scope = { _sdkProcessingMetadata: { request: req } };
+    letGoOfSdkRequest(scope as unknown as ScopeShape, req, req, copy);
+    expect(scope._sdkProcessingMetadata.request).toBe(req);
   });
 });
