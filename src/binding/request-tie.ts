@@ -27,15 +27,18 @@ export class RequestTie<Target> implements BoundRequest {
   private detachedRequest: RequestLike | undefined = undefined;
   /** The socket peer, kept when the request ended: @sentry/node 8 keeps no `ipAddress` of its own. */
   private peer: string | undefined = undefined;
-  /** Fork path, while the request runs: the isolation scope we made for it. */
-  private forkedScope: ScopeShape | undefined = undefined;
+  /**
+   * Whether the request runs in a scope we forked (no SDK copy of the request to read after it ended), and which one
+   * once known. One field: this object is kept per request for as long as the SDK keeps the scope.
+   */
+  private fork: ScopeShape | boolean;
   constructor(
     private readonly filler: EventFiller<Target>,
     target: Target,
-    /** Whether the request runs in a scope we forked (no SDK copy of the request to read after it ended). */
-    private readonly forked: boolean,
+    forked: boolean,
   ) {
     this.target = target;
+    this.fork = forked;
   }
 
   get released(): boolean {
@@ -57,14 +60,14 @@ export class RequestTie<Target> implements BoundRequest {
     try {
       if (this.principal === undefined) this.principal = this.filler.reader.readAtRelease(target);
       this.resolution = this.filler.resolutionFor(target);
-      if (this.forked) this.detachedRequest = detachRequest(this.filler.framework, target, false);
+      if (this.fork !== false) this.detachedRequest = detachRequest(this.filler.framework, target, false);
       else this.peer = this.filler.framework.request(target)?.socket?.remoteAddress;
     } catch {
       // A framework object that throws on reads: later events go without what could not be read.
     }
-    const scope = this.forkedScope;
-    if (scope === undefined) return;
-    this.forkedScope = undefined;
+    const scope = this.fork;
+    if (typeof scope !== 'object') return;
+    this.fork = true;
     try {
       letGoOfSdkRequest(scope, target, this.filler.framework.request(target), this.detachedRequest);
     } catch {
@@ -73,7 +76,7 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   ranInForkedScope(scope: ScopeShape): void {
-    this.forkedScope = scope;
+    this.fork = scope;
   }
 
   /** A callback for an async `getUser`: made at event time only, never per request. */
