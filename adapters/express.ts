@@ -32,7 +32,7 @@ const express: FrameworkAccess<Request> = {
   detectPrincipal: (req) => firstPresentPrincipal({ req, res: req.res }, PRINCIPAL_PATHS),
   callGetUser: (getUser, req) => (getUser as (req: Request, res: Response | undefined) => unknown)(req, req.res),
   mapUserArgument: (req) => req,
-  frameworkTrust: (req) => expressFrameworkTrust(req.app?.get('trust proxy fn'), req.app?.get('trust proxy')),
+  frameworkTrust: (req) => expressFrameworkTrust(req.app),
 };
 
 /**

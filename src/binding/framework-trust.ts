@@ -6,20 +6,26 @@ const trustEverything = (): boolean => true;
 const expressSettings = new WeakMap<object, FrameworkTrust>();
 let lastKoa: { proxy: unknown; maxIpsCount: unknown; proxyIpHeader: unknown; setting: FrameworkTrust } | undefined;
 
+/** What Express's setting is read from: the request's app (`req.app`). */
+export interface ExpressSettings {
+  get(setting: string): unknown;
+}
+
 /**
  * Express's setting: its compiled `trust proxy fn` (proxy-addr semantics: the same hop numbers we use) and the raw
- * `trust proxy` value, to warn when it trusts every address.
+ * `trust proxy` value (read only when the function is new to us), to warn when it trusts every address.
  */
-export function expressFrameworkTrust(trustFn: unknown, rawSetting: unknown): FrameworkTrust {
+export function expressFrameworkTrust(app: ExpressSettings | undefined): FrameworkTrust {
   // Read per request when the response closes: the compiled setting is cached per `trust proxy fn`, which Express
   // replaces whenever the setting changes.
+  const trustFn = app?.get('trust proxy fn');
   const key = typeof trustFn === 'function' ? (trustFn as object) : undefined;
   const cached = key === undefined ? undefined : expressSettings.get(key);
   if (cached !== undefined) return cached;
   const setting: FrameworkTrust = {
     trust: typeof trustFn === 'function' ? compileTrust(trustFn) : trustNothing,
     // `true`, or a list that covers every address (`'0.0.0.0/0,::/0'`): any client chooses its address.
-    trustsEveryHop: trustsEveryAddress(rawSetting),
+    trustsEveryHop: trustsEveryAddress(app?.get('trust proxy')),
     everyHopFix: "Set app.set('trust proxy', N) with N the number of proxies in front of the app, or their addresses, instead of true.",
   };
   if (key !== undefined) expressSettings.set(key, setting);
