@@ -1,0 +1,264 @@
+// npm run bench:instructions [-- flags]: instructions per request on the hot path, counted by valgrind (callgrind)
+// instead of timed, for a CPU measure that two shared cores do not blur. The same measured servers as the hot-path
+// benchmark (hot-path/server.cjs + frameworks.cjs, unchanged): the app without us, its A/A copy, a no-op layer, a
+// hand-written Sentry.setUser layer, sentryUser(); Express and Koa; tracing off and on. Each variant runs in its own
+// process under valgrind; the load (autocannon) runs here, not under valgrind. Prints Markdown and writes it to
+// bench/instructions-latest.md (or --out).
+//
+// Flags:
+//   --quick                 Express, tracing off, fewer requests (≤ 3 minutes here)
+//   --pkg DIR               the package under test: a checkout with a built dist/ (default: this repository)
+//   --frameworks a,b        any of express, koa, fastify, hono (default: express,koa)
+//   --tracing off,on        (default: both; quick: off)
+//   --processes N           processes per variant (default 1)
+//   --windows N  --requests N  --traced-requests N  --warmup N  --lead-in N  --connections N  --parallel N
+//   --v8-flags '...'        V8 flags for the measured servers (default --min-semi-space-size=16, as npm run bench)
+//   --out FILE  --json FILE
+//   --keep 1                keep the callgrind dumps (for callgrind_annotate); the directory is printed
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, quantile } from './instructions/stats.mjs';
+import { VALGRIND_ARGS, classify, measureProcess, valgrindMissing, valgrindVersion } from './instructions/callgrind.mjs';
+import { startSink } from './sink.mjs';
+
+const require = createRequire(import.meta.url);
+const { FRAMEWORKS } = require('./hot-path/frameworks.cjs');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.join(here, '..');
+
+const missing = valgrindMissing();
+if (missing !== null) {
+  console.error(`bench:instructions needs valgrind with callgrind (${missing}). Install it (Debian/Ubuntu: apt-get install valgrind) or use npm run bench, which times CPU instead.`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const args = {};
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--quick') args.quick = true;
+    else if (flag.startsWith('--')) {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${flag} needs a value`);
+      args[flag.slice(2)] = value;
+    } else throw new Error(`unknown argument ${flag}`);
+  }
+  return args;
+}
+const args = parseArgs(process.argv.slice(2));
+const quick = args.quick === true;
+const number = (name, fallback) => (args[name] === undefined ? fallback : Number(args[name]));
+const settings = {
+  windows: number('windows', 3),
+  requests: number('requests', quick ? 100 : 150),
+  tracedRequests: number('traced-requests', 75),
+  warmup: number('warmup', quick ? 1500 : 4000),
+  leadIn: number('lead-in', 100),
+  connections: number('connections', 10),
+  processes: number('processes', 1),
+  parallel: number('parallel', 2),
+};
+const v8Flags = (args['v8-flags'] ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
+const frameworks = (args.frameworks ?? (quick ? 'express' : 'express,koa')).split(',');
+const tracingModes = (args.tracing ?? (quick ? 'off' : 'off,on')).split(',').map((mode) => mode === 'on');
+const packageDir = path.resolve(args.pkg ?? repo);
+if (!existsSync(path.join(packageDir, 'dist', 'cjs', 'adapters', 'express.js'))) {
+  console.error(`${packageDir} has no built dist/ (run npm run build there)`);
+  process.exit(2);
+}
+for (const framework of frameworks) if (FRAMEWORKS[framework] === undefined) throw new Error(`unknown framework ${framework}`);
+
+const VARIANTS = [
+  { key: 'none', layer: 'none', label: 'app with @sentry/node, without us' },
+  { key: 'none-again', layer: 'none', label: 'the same app again (A/A control)' },
+  { key: 'noop', layer: 'noop', label: '+ a no-op middleware' },
+  { key: 'diy-user', layer: 'diy-user', label: '+ hand-written Sentry.setUser middleware' },
+  { key: 'sru', layer: 'sru', label: '+ sentryUser()' },
+];
+
+const version = (name) => JSON.parse(readFileSync(path.join(repo, 'node_modules', name, 'package.json'), 'utf8')).version;
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const lines = [];
+const out = (line = '') => {
+  lines.push(line);
+  console.log(line);
+};
+const progress = (message) => process.stderr.write(`  … ${message}\n`);
+const git = (dir) => {
+  try {
+    return execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %cI'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'not a git checkout';
+  }
+};
+
+// Every process of every group is one job; jobs run `parallel` at a time (each valgrind runs its guest's threads one
+// at a time, so it keeps one core busy). Instruction counts do not depend on which jobs share the cores; the order
+// still alternates (reversed every other round) so that any time-dependent part spreads over the variants.
+const groups = [];
+const jobs = [];
+for (const framework of frameworks) {
+  for (const tracing of tracingModes) {
+    const group = { framework, tracing, results: new Map(VARIANTS.map((variant) => [variant.key, []])) };
+    groups.push(group);
+    for (let round = 0; round < settings.processes; round++) {
+      const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+      for (const variant of order) jobs.push({ group, variant, round });
+    }
+  }
+}
+
+const started = Date.now();
+const sink = await startSink();
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sru-instructions-'));
+const loadBefore = loadavg();
+let done = 0;
+const failures = [];
+async function worker() {
+  for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
+    const { group, variant, round } = job;
+    const name = `${group.framework}/tracing-${group.tracing ? 'on' : 'off'}/${variant.key}#${round + 1}`;
+    try {
+      const result = await measureProcess({
+        framework: group.framework,
+        layer: variant.layer,
+        tracing: group.tracing,
+        dsn: sink.dsn,
+        packageDir,
+        v8Flags,
+        warmup: group.tracing ? Math.round(settings.warmup / 3) : settings.warmup,
+        leadIn: group.tracing ? Math.round(settings.leadIn / 2) : settings.leadIn,
+        requests: group.tracing ? settings.tracedRequests : settings.requests,
+        windows: settings.windows,
+        connections: settings.connections,
+        dir,
+        tag: `${group.framework}-${group.tracing ? 'on' : 'off'}-${variant.key}-${round}`,
+      });
+      group.results.get(variant.key).push({
+        round,
+        startupMs: result.startupMs,
+        warmupMs: result.warmupMs,
+        totalMs: result.totalMs,
+        windows: result.counts.map(({ completed, dump }) => ({ completed, ...classify(dump) })),
+      });
+      progress(`${name}: ${(result.totalMs / 1000).toFixed(0)} s (start-up ${(result.startupMs / 1000).toFixed(0)} s, warm-up ${(result.warmupMs / 1000).toFixed(0)} s; ${++done} done, ${jobs.length} queued; load ${loadavg()})`);
+    } catch (error) {
+      failures.push(`${name}: ${String(error?.message ?? error).slice(0, 500)}`);
+      progress(`${name} FAILED: ${String(error?.message ?? error).slice(0, 300)}`);
+    }
+  }
+}
+await Promise.all(Array.from({ length: settings.parallel }, worker));
+await sink.close();
+if (args.keep === undefined) rmSync(dir, { recursive: true, force: true });
+else progress(`callgrind dumps kept in ${dir}`);
+
+// ---- report ----
+const fmtK = (n) => (Number.isFinite(n) ? `${Math.round(n / 1000).toLocaleString('en-US')} k` : '—');
+const fmtRatio = (r) => (Number.isFinite(r) ? r.toFixed(3) : '—');
+const pct = (x) => (Number.isFinite(x) ? `±${(x * 100).toFixed(1)} %` : '—');
+const windowsOf = (group, key) => group.results.get(key).flatMap((run) => run.windows);
+const perRequest = (window, metric) => window[metric] / window.completed;
+/** Instructions per request over every window of a variant together: the amortised cost of lumpy work (GC, TurboFan). */
+const pooled = (group, key, metric) => {
+  const windows = windowsOf(group, key);
+  return windows.reduce((sum, w) => sum + w[metric], 0) / windows.reduce((sum, w) => sum + w.completed, 0);
+};
+/** Per-window ratios of JS & runtime to the app without us (or `baseKey`), paired by process round and window index. */
+function pairedRatios(group, key, baseKey = 'none') {
+  const ratios = [];
+  for (const run of group.results.get(key)) {
+    const base = group.results.get(baseKey).find((b) => b.round === run.round);
+    if (base === undefined) continue;
+    run.windows.forEach((w, i) => {
+      if (base.windows[i] !== undefined) ratios.push(perRequest(w, 'rest') / perRequest(base.windows[i], 'rest'));
+    });
+  }
+  return ratios;
+}
+const restRatio = (group, key, baseKey = 'none') => median(pairedRatios(group, key, baseKey));
+const pooledRatio = (group, key, metric) => pooled(group, key, metric) / pooled(group, 'none', metric);
+/** The A/A noise floor of JS & runtime, as in the hot-path report: the larger of |A/A − 1| and half the IQR of its per-window ratios. */
+function restNoise(group) {
+  const aa = pairedRatios(group, 'none-again');
+  return Math.max(Math.abs(median(aa) - 1), (quantile(aa, 0.75) - quantile(aa, 0.25)) / 2);
+}
+
+out(`# Instructions per request (${quick ? 'quick' : 'full'}), ${new Date(started).toISOString()}`);
+out();
+out(`- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; load average ${loadBefore} at start, ${loadavg()} at the end (instruction counts do not depend on it)`);
+out(`- node ${process.version}; ${valgrindVersion()}; @sentry/node ${version('@sentry/node')}; express ${version('express')}; koa ${version('koa')}`);
+out(`- measured servers: \`valgrind ${VALGRIND_ARGS.join(' ')} node ${v8Flags.join(' ')} bench/hot-path/server.cjs\``);
+out(`- package under test: ${packageDir} (${git(packageDir)})`);
+out(`- per process: ${settings.warmup} warm-up requests uninstrumented (tracing on: ${Math.round(settings.warmup / 3)}), a lead-in window of ${settings.leadIn} (${Math.round(settings.leadIn / 2)}), then ${settings.windows} counted windows of ${settings.requests} requests (tracing on: ${settings.tracedRequests}); ${settings.connections} keep-alive connections; ${settings.processes} process(es) per variant`);
+out();
+out('Instructions are guest instructions of every thread of the server process (JavaScript, V8\'s runtime, its GC and');
+out('compiler threads, libuv, libc), counted by callgrind between dumps taken after each window; start-up and warm-up');
+out('are outside every window. They are split by the C++ function executing them into **GC**, **compiler** (parser,');
+out('bytecode, Sparkplug, TurboFan, deopt) and **JS & runtime** (everything else: JIT-compiled code, builtins, inline');
+out('caches, Node, libc). GC and compiler work comes in lumps (a scavenge every ~1,000 requests, TurboFan jobs that are');
+out('still running after the warm-up), so they are given pooled over all windows (instructions / requests) and read');
+out('against the A/A pair\'s difference. **JS & runtime** is the steady part: per window instructions / requests, the');
+out('median over windows, and its ratio to the app without us paired by window index; its **noise floor** is the A/A');
+out('control\'s: the larger of |A/A − 1| and half the interquartile range of its per-window ratios.');
+out();
+
+const summary = [];
+for (const group of groups) {
+  const title = `${FRAMEWORKS[group.framework].label}, tracing ${group.tracing ? 'on (tracesSampleRate 1)' : 'off'}`;
+  out(`## ${title}`);
+  out();
+  if (group.results.get('none').length === 0) {
+    out('not measured (the app without us failed; see below)');
+    out();
+    continue;
+  }
+  out('| variant | JS & runtime /req | × none | GC /req | compiler /req | all /req | × none | JS & runtime per window (k) |');
+  out('|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const variant of VARIANTS) {
+    const windows = windowsOf(group, variant.key);
+    if (windows.length === 0) {
+      out(`| ${variant.label} | not measured | | | | | | |`);
+      continue;
+    }
+    const base = variant.key === 'none';
+    out(
+      `| ${variant.label} | ${fmtK(median(windows.map((w) => perRequest(w, 'rest'))))} | ${base ? '1' : fmtRatio(restRatio(group, variant.key))} | ` +
+        `${fmtK(pooled(group, variant.key, 'gc'))} | ${fmtK(pooled(group, variant.key, 'compiler'))} | ${fmtK(pooled(group, variant.key, 'total'))} | ` +
+        `${base ? '1' : fmtRatio(pooledRatio(group, variant.key, 'total'))} | ${windows.map((w) => Math.round(perRequest(w, 'rest') / 1000)).join(', ')} |`,
+    );
+  }
+  const noise = restNoise(group);
+  const aaTotal = pooledRatio(group, 'none-again', 'total');
+  const aaGc = pooledRatio(group, 'none-again', 'gc');
+  out();
+  out(`Noise floor (A/A): JS & runtime ${pct(noise)}; all instructions ${pct(Math.abs(aaTotal - 1))} (A/A ${fmtRatio(aaTotal)}), of which GC ${fmtRatio(aaGc)} ×.`);
+  out();
+  for (const key of ['noop', 'diy-user', 'sru']) {
+    if (windowsOf(group, key).length === 0) continue;
+    summary.push({ title, key, overNoop: key === 'noop' ? Number.NaN : restRatio(group, key, 'noop'), rest: restRatio(group, key), aaRest: restRatio(group, 'none-again'), noise, total: pooledRatio(group, key, 'total'), aaTotal, gc: pooledRatio(group, key, 'gc'), aaGc });
+  }
+}
+
+out('## Summary: × the app without us');
+out();
+out('| group | layer | JS & runtime (A/A; noise floor) | JS & runtime × no-op layer | all instructions (A/A) | GC (A/A) |');
+out('|---|---|---:|---:|---:|---:|');
+for (const row of summary) {
+  out(`| ${row.title} | ${row.key} | ${fmtRatio(row.rest)} (${fmtRatio(row.aaRest)}; ${pct(row.noise)}) | ${fmtRatio(row.overNoop)} | ${fmtRatio(row.total)} (${fmtRatio(row.aaTotal)}) | ${fmtRatio(row.gc)} (${fmtRatio(row.aaGc)}) |`);
+}
+out();
+if (failures.length > 0) {
+  out('## Failed processes');
+  out();
+  for (const failure of failures) out(`- ${failure}`);
+  out();
+}
+out(`(total ${((Date.now() - started) / 1000).toFixed(0)} s; ${sink.stats().envelopes} envelopes reached the loopback sink)`);
+writeFileSync(args.out ? path.resolve(args.out) : path.join(here, 'instructions-latest.md'), `${lines.join('\n')}\n`);
+if (args.json) writeFileSync(path.resolve(args.json), JSON.stringify({ settings, v8Flags, packageDir, groups: groups.map((g) => ({ ...g, results: Object.fromEntries(g.results) })) }, null, 1));
+process.exit(failures.length > 0 ? 1 : 0);
