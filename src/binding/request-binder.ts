@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { ParsedOptions } from '../options/parse-options.js';
 import { ensureClientHooks } from '../sentry/client-hooks.js';
 import { clientOfScope, currentClient, locateSentry, type SentryHandle } from '../sentry/locate-sentry.js';
@@ -16,19 +17,28 @@ export interface RequestBinder<Target> {
 }
 
 /**
+ * Node's own `on`. With tracing on, the SDK binds each response's listeners to the request's scope (an own `on` on
+ * the response that wraps every listener added after it, and re-enters the scope when it runs). The release needs no
+ * scope, so it is added with the unwrapped method: no wrapper per request, no scope switch at close.
+ */
+const addNodeListener = EventEmitter.prototype.on;
+
+/**
  * Arms the release: a listener for the response's `close`. A closure per request: measured cheaper than a property
  * on the response object (which has many properties of its own). A request without a response we can watch (a core
  * caller's test double) keeps its tie for as long as the SDK keeps its scope.
  */
 function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | undefined): void {
   if (response === undefined || response === null || typeof response.on !== 'function') return;
-  response.on('close', () => {
+  const release = (): void => {
     // A client that went away before the response was sent does not end the work its request started: the handler
     // still runs and holds the request anyway. Keep the tie live, so what it captures later still reads the request
     // (an async getUser included); the SDK's scope bounds how long. Aborted requests are rare; completed ones let go.
     if (response.writableFinished === false) return;
     tie.release();
-  });
+  };
+  if (response instanceof EventEmitter) addNodeListener.call(response, 'close', release);
+  else response.on('close', release);
 }
 
 /**
