@@ -56,7 +56,7 @@ const settings = {
   windows: number('windows', 3),
   requests: number('requests', quick ? 100 : 150),
   tracedRequests: number('traced-requests', 75),
-  warmup: number('warmup', quick ? 1500 : 4000),
+  warmup: number('warmup', quick ? 1000 : 4000),
   leadIn: number('lead-in', 100),
   connections: number('connections', 10),
   processes: number('processes', 1),
