@@ -6,7 +6,8 @@
 // bench/instructions-latest.md (or --out).
 //
 // Flags:
-//   --quick                 Express, tracing off, fewer requests (≤ 3 minutes here)
+//   --quick                 Express, tracing off, fewer requests (~2.5 minutes here; full: 15–25 minutes, with the
+//                           load average at 5–10 from other work)
 //   --pkg DIR               the package under test: a checkout with a built dist/ (default: this repository)
 //   --frameworks a,b        any of express, koa, fastify, hono (default: express,koa)
 //   --tracing off,on        (default: both; quick: off)
@@ -205,6 +206,11 @@ out('still running after the warm-up), so they are given pooled over all windows
 out('against the A/A pair\'s difference. **JS & runtime** is the steady part: per window instructions / requests, the');
 out('median over windows, and its ratio to the app without us paired by window index; its **noise floor** is the A/A');
 out('control\'s: the larger of |A/A − 1| and half the interquartile range of its per-window ratios.');
+out();
+out('One A/A pair per group samples the process-to-process spread once: V8 tiers code up (and sometimes back down)');
+out('at moments that differ between processes, and a large **compiler** column says the warm-up has not reached a steady');
+out('state. With tracing on it has not, at these request counts, and the ratios moved by several percent between runs');
+out('whose A/A pairs looked tight; `--processes N` runs N processes per variant and pools their windows.');
 out();
 
 const summary = [];
