@@ -15,21 +15,14 @@ import {
  */
 export type SentryUserOptions = AdapterOptions<[req: Request, res: Response], Request>;
 
-/** passport → express-oauth2-jwt-bearer → express-jwt → express-openid-connect → res.locals → session. */
-const PRINCIPAL_PATHS = [
-  ['req', 'user'],
-  ['req', 'auth', 'payload'],
-  ['req', 'auth'],
-  ['req', 'oidc', 'user'],
-  ['res', 'locals', 'user'],
-  ['req', 'session', 'user'],
-] as const;
+/** passport → express-oauth2-jwt-bearer → express-jwt → express-openid-connect → res.locals → session; from `req`. */
+const PRINCIPAL_PATHS = [['user'], ['auth', 'payload'], ['auth'], ['oidc', 'user'], ['res', 'locals', 'user'], ['session', 'user']] as const;
 
 const express: FrameworkAccess<Request> = {
   name: 'Express',
   request: (req) => req,
   response: (req) => req.res,
-  detectPrincipal: (req) => firstPresentPrincipal({ req, res: req.res }, PRINCIPAL_PATHS),
+  detectPrincipal: (req) => firstPresentPrincipal(req, PRINCIPAL_PATHS),
   callGetUser: (getUser, req) => (getUser as (req: Request, res: Response | undefined) => unknown)(req, req.res),
   mapUserArgument: (req) => req,
   frameworkTrust: (req) => expressFrameworkTrust(req.app),

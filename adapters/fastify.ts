@@ -14,10 +14,7 @@ import type { FrameworkTrust } from '../src/binding/framework.js';
 export type SentryUserOptions = AdapterOptions<[request: FastifyRequest, reply: FastifyReply], FastifyRequest>;
 
 /** @fastify/jwt and @fastify/passport → @fastify/session (or any session plugin with `request.session.user`). */
-const PRINCIPAL_PATHS = [
-  ['request', 'user'],
-  ['request', 'session', 'user'],
-] as const;
+const PRINCIPAL_PATHS = [['user'], ['session', 'user']] as const;
 
 /**
  * The app's `trustProxy` option as given. Fastify keeps it on the root instance under an unexported symbol (in 4 and
@@ -50,7 +47,7 @@ function fastifyAccess(trust: FrameworkTrust | undefined): FrameworkAccess<Fasti
     // Fastify keeps the URL as received in `raw.originalUrl` when its `rewriteUrl` changes `raw.url`; the core reads it.
     request: (reply) => reply.request.raw,
     response: (reply) => reply.raw,
-    detectPrincipal: (reply) => firstPresentPrincipal({ request: reply.request }, PRINCIPAL_PATHS),
+    detectPrincipal: (reply) => firstPresentPrincipal(reply.request, PRINCIPAL_PATHS),
     callGetUser: (getUser, reply) => (getUser as (request: FastifyRequest, reply: FastifyReply) => unknown)(reply.request, reply),
     mapUserArgument: (reply) => reply.request,
     frameworkTrust: trust !== undefined ? () => trust : (reply) => fastifyTrustFromIps(reply.request.ips),

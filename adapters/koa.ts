@@ -22,9 +22,9 @@ type AnyContext = ParameterizedContext<unknown, object>;
 
 /** koa-passport / koa-jwt → ctx.state.auth → koa-session. */
 const PRINCIPAL_PATHS = [
-  ['ctx', 'state', 'user'],
-  ['ctx', 'state', 'auth'],
-  ['ctx', 'session', 'user'],
+  ['state', 'user'],
+  ['state', 'auth'],
+  ['session', 'user'],
 ] as const;
 
 const koa: FrameworkAccess<AnyContext> = {
@@ -33,7 +33,7 @@ const koa: FrameworkAccess<AnyContext> = {
   request: (ctx) => ctx.req,
   response: (ctx) => ctx.res,
   originalUrl: (ctx) => ctx.originalUrl,
-  detectPrincipal: (ctx) => firstPresentPrincipal({ ctx }, PRINCIPAL_PATHS),
+  detectPrincipal: (ctx) => firstPresentPrincipal(ctx, PRINCIPAL_PATHS),
   callGetUser: (getUser, ctx) => (getUser as (ctx: AnyContext) => unknown)(ctx),
   mapUserArgument: (ctx) => ctx,
   frameworkTrust: (ctx) => koaFrameworkTrust(ctx.app?.proxy, ctx.app?.maxIpsCount, ctx.app?.proxyIpHeader),

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ParsedOptions } from '../options/parse-options.js';
 import { ensureClientHooks } from '../sentry/client-hooks.js';
-import { clientOfScope, currentClient, locateSentry, type SentryHandle } from '../sentry/locate-sentry.js';
+import { clientOfScope, currentClient, locateSentry, sdkKeepsPeer, type SentryHandle } from '../sentry/locate-sentry.js';
 import { runInForkedScope, tieToScope } from '../sentry/request-registry.js';
 import type { ClientShape, ScopeShape } from '../sentry/sdk-shapes.js';
 import { EventFiller } from './event-filler.js';
@@ -29,7 +29,7 @@ const addNodeListener = EventEmitter.prototype.on;
  * caller's test double) keeps its tie for as long as the SDK keeps its scope.
  */
 function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | undefined): void {
-  if (response === undefined || response === null || typeof response.on !== 'function') return;
+  if (response === undefined || response === null) return;
   const release = (): void => {
     // A client that went away before the response was sent does not end the work its request started: the handler
     // still runs and holds the request anyway. Keep the tie live, so what it captures later still reads the request
@@ -37,8 +37,9 @@ function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | un
     if (response.writableFinished === false) return;
     tie.release();
   };
+  // `instanceof` reads no property of the response (Express's get a new hidden class per request: every read misses).
   if (response instanceof EventEmitter) addNodeListener.call(response, 'close', release);
-  else response.on('close', release);
+  else if (typeof response.on === 'function') response.on('close', release);
 }
 
 /**
@@ -50,6 +51,9 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
   const filler = new EventFiller(options, framework);
   let knownHandle: SentryHandle | undefined;
   let hookedClient: ClientShape | undefined;
+  /** Whether to read the socket peer when a response closes, for the SDK last seen (see `sdkKeepsPeer`). */
+  let peerHandle: SentryHandle | undefined;
+  let readPeer = true;
 
   function response(target: Target): ResponseLike | undefined {
     try {
@@ -61,7 +65,11 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
 
   /** Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. */
   function tieToSdkScope(handle: SentryHandle, isolationScope: ScopeShape, target: Target): boolean {
-    const tie = new RequestTie(filler, target, false);
+    if (handle !== peerHandle) {
+      peerHandle = handle;
+      readPeer = !sdkKeepsPeer(handle);
+    }
+    const tie = new RequestTie(filler, target, false, readPeer);
     if (!tieToScope(handle, isolationScope, tie, target)) return false;
     releaseWhenClosed(tie as RequestTie<unknown>, response(target));
     return true;
@@ -78,7 +86,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
       hookedClient = client;
     }
     if (tieToSdkScope(handle, handle.acs.getIsolationScope(), target)) return next();
-    const tie = new RequestTie(filler, target, true);
+    const tie = new RequestTie(filler, target, true, false);
     rememberPeer(framework, target);
     releaseWhenClosed(tie as RequestTie<unknown>, response(target));
     const caughtError = framework.caughtError;

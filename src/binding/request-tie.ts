@@ -25,8 +25,11 @@ export class RequestTie<Target> implements BoundRequest {
   private resolution: ClientIpResolution | undefined = undefined;
   /** Kept when the request ended, on the fork path only (no SDK copy of the request to read later). */
   private detachedRequest: RequestLike | undefined = undefined;
-  /** The socket peer, kept when the request ended: @sentry/node 8 keeps no `ipAddress` of its own. */
-  private peer: string | undefined = undefined;
+  /**
+   * The socket peer, kept when the request ended: @sentry/node 8 keeps no `ipAddress` of its own. `null`: not to be
+   * read (the SDK keeps it; a read on an Express request misses V8's caches).
+   */
+  private peer: string | undefined | null;
   /**
    * Whether the request runs in a scope we forked (no SDK copy of the request to read after it ended), and which one
    * once known. One field: this object is kept per request for as long as the SDK keeps the scope.
@@ -36,9 +39,11 @@ export class RequestTie<Target> implements BoundRequest {
     private readonly filler: EventFiller<Target>,
     target: Target,
     forked: boolean,
+    readPeer: boolean,
   ) {
     this.target = target;
     this.fork = forked;
+    this.peer = readPeer ? undefined : null;
   }
 
   get released(): boolean {
@@ -61,7 +66,7 @@ export class RequestTie<Target> implements BoundRequest {
       if (this.principal === undefined) this.principal = this.filler.reader.readAtRelease(target);
       this.resolution = this.filler.resolutionFor(target);
       if (this.fork !== false) this.detachedRequest = detachRequest(this.filler.framework, target, false);
-      else this.peer = this.filler.framework.request(target)?.socket?.remoteAddress;
+      else if (this.peer === undefined) this.peer = this.filler.framework.request(target)?.socket?.remoteAddress;
     } catch {
       // A framework object that throws on reads: later events go without what could not be read.
     }
@@ -103,7 +108,7 @@ export class RequestTie<Target> implements BoundRequest {
       const mapUserArgument = wait && !this.filler.hasMapUser ? undefined : framework.mapUserArgument(target);
       return { principal, request, resolution: this.filler.resolutionFor(target), mapUserArgument };
     }
-    const request = this.detachedRequest ?? requestFromMetadata(scopeMetadata(isolationScope), this.peer);
+    const request = this.detachedRequest ?? requestFromMetadata(scopeMetadata(isolationScope), this.peer ?? undefined);
     return { principal: this.principal, request, resolution: this.resolution ?? NO_TRUST, mapUserArgument: request };
   }
 

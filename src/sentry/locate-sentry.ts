@@ -32,6 +32,15 @@ function isStrategy(value: unknown): value is AsyncContextStrategyShape {
 
 let warnedUnrecognised = false;
 
+/**
+ * Whether the SDK keeps the socket peer of each request on its scope (`sdkProcessingMetadata.ipAddress`, @sentry/node
+ * ≥ 9). Where it does not (8.x, an unknown version), the peer is read when the response closes.
+ */
+export function sdkKeepsPeer(handle: SentryHandle): boolean {
+  const major = Number.parseInt(handle.version, 10);
+  return Number.isInteger(major) && major >= 9;
+}
+
 function warnUnrecognised(version: string): void {
   if (warnedUnrecognised) return;
   warnedUnrecognised = true;

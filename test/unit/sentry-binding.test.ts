@@ -1,4 +1,4 @@
-import { locateSentry } from '../../src/sentry/locate-sentry';
+import { locateSentry, sdkKeepsPeer } from '../../src/sentry/locate-sentry';
 import { Scope } from '@sentry/core';
 import { boundRequestOf, boundRequestOfEvent, letGoOfSdkRequest, runInForkedScope, tieToScope, type BoundRequest } from '../../src/sentry/request-registry';
 import type { AsyncContextStrategyShape, ScopeShape, VersionCarrierShape } from '../../src/sentry/sdk-shapes';
@@ -166,5 +166,18 @@ describe('letGoOfSdkRequest: what the SDK put on a scope we forked about the req
     const scope = { _sdkProcessingMetadata: { request: req } };
     letGoOfSdkRequest(scope as unknown as ScopeShape, req, req, copy);
     expect(scope._sdkProcessingMetadata.request).toBe(req);
+  });
+});
+
+describe('sdkKeepsPeer: the socket peer is read at release only where the SDK keeps none on its scope', () => {
+  it.each([
+    ['8.55.2', false],
+    ['8.0.0', false],
+    ['9.0.1', true],
+    ['11.12.0', true],
+    ['unknown', false],
+    ['', false],
+  ])('@sentry/core %s: keeps the peer = %s', (version, keeps) => {
+    expect(sdkKeepsPeer({ carrier: {}, acs: {} as AsyncContextStrategyShape, version })).toBe(keeps);
   });
 });
