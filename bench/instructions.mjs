@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, quantile } from './instructions/stats.mjs';
+import { median, quantile } from './stats.mjs';
 import { VALGRIND_ARGS, classify, measureProcess, valgrindMissing, valgrindVersion } from './instructions/callgrind.mjs';
 import { startSink } from './sink.mjs';
 

@@ -1,16 +1,9 @@
 // Statistics and Markdown for the hot-path groups: medians of per-round values, ratios paired within a round, and
 // the A/A control as the noise floor that every other comparison is read against.
 
-export const median = (values) => quantile(values, 0.5);
+import { median, quantile } from '../stats.mjs';
 
-function quantile(values, q) {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  const high = Math.ceil(at);
-  return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
-}
+export { median };
 
 /** Per-round values of `pick(ours, baseline)`, paired by round. */
 const paired = (ours, baseline, pick) => ours.samples.map((sample) => pick(sample, baseline.samples.find((b) => b.round === sample.round)));
