@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { median, quantile } from './stats.mjs';
 import { VALGRIND_ARGS, classify, measureProcess, valgrindMissing, valgrindVersion } from './instructions/callgrind.mjs';
 import { startSink } from './sink.mjs';
+import { parseBenchArgs } from './cli-args.mjs';
 
 const require = createRequire(import.meta.url);
 const { FRAMEWORKS } = require('./hot-path/frameworks.cjs');
@@ -37,22 +38,7 @@ if (missing !== null) {
   process.exit(2);
 }
 
-function parseArgs(argv) {
-  const args = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--quick') args.quick = true;
-    else if (flag.startsWith('--')) {
-      const value = argv[++i];
-      if (value === undefined) throw new Error(`${flag} needs a value`);
-      args[flag.slice(2)] = value;
-    } else throw new Error(`unknown argument ${flag}`);
-  }
-  return args;
-}
-const args = parseArgs(process.argv.slice(2));
-const quick = args.quick === true;
-const number = (name, fallback) => (args[name] === undefined ? fallback : Number(args[name]));
+const { args, quick, number } = parseBenchArgs(process.argv.slice(2));
 const settings = {
   windows: number('windows', 3),
   requests: number('requests', quick ? 100 : 150),

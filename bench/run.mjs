@@ -25,29 +25,14 @@ import { groupMarkdown, summaryMarkdown } from './hot-path/report.mjs';
 import { measureMemory } from './memory.mjs';
 import { measurePerEvent } from './per-event.mjs';
 import { startSink } from './sink.mjs';
+import { parseBenchArgs } from './cli-args.mjs';
 
 const require = createRequire(import.meta.url);
 const { FRAMEWORKS, FRAMEWORK_ORDER } = require('./hot-path/frameworks.cjs');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.join(here, '..');
 
-function parseArgs(argv) {
-  const args = { pkg: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--quick') args.quick = true;
-    else if (flag.startsWith('--')) {
-      const value = argv[++i];
-      if (value === undefined) throw new Error(`${flag} needs a value`);
-      if (flag === '--pkg') args.pkg.push(value);
-      else args[flag.slice(2)] = value;
-    } else throw new Error(`unknown argument ${flag}`);
-  }
-  return args;
-}
-const args = parseArgs(process.argv.slice(2));
-const quick = args.quick === true;
-const number = (name, fallback) => (args[name] === undefined ? fallback : Number(args[name]));
+const { args, quick, number } = parseBenchArgs(process.argv.slice(2), { repeatable: ['pkg'] });
 const settings = {
   rounds: number('rounds', quick ? 4 : 10),
   requests: number('requests', quick ? 800 : 4000),

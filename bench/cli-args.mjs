@@ -1,0 +1,18 @@
+// The benchmarks' command line: `--quick` alone, every other `--flag value`; flags named in `repeatable` collect
+// their values in an array (`--pkg a --pkg b`). `number(name, fallback)` reads a numeric flag.
+export function parseBenchArgs(argv, { repeatable = [] } = {}) {
+  const args = Object.fromEntries(repeatable.map((name) => [name, []]));
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--quick') args.quick = true;
+    else if (flag.startsWith('--')) {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${flag} needs a value`);
+      const name = flag.slice(2);
+      if (repeatable.includes(name)) args[name].push(value);
+      else args[name] = value;
+    } else throw new Error(`unknown argument ${flag}`);
+  }
+  const number = (name, fallback) => (args[name] === undefined ? fallback : Number(args[name]));
+  return { args, quick: args.quick === true, number };
+}
