@@ -51,8 +51,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
   const filler = new EventFiller(options, framework);
   let knownHandle: SentryHandle | undefined;
   let hookedClient: ClientShape | undefined;
-  /** Whether to read the socket peer when a response closes, for the SDK last seen (see `sdkKeepsPeer`). */
-  let peerHandle: SentryHandle | undefined;
+  /** Whether to read the socket peer when a response closes, for `knownHandle`'s SDK (see `sdkKeepsPeer`). */
   let readPeer = true;
 
   function response(target: Target): ResponseLike | undefined {
@@ -65,10 +64,6 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
 
   /** Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. */
   function tieToSdkScope(handle: SentryHandle, isolationScope: ScopeShape, target: Target): boolean {
-    if (handle !== peerHandle) {
-      peerHandle = handle;
-      readPeer = !sdkKeepsPeer(handle);
-    }
     const tie = new RequestTie(filler, target, false, readPeer);
     if (!tieToScope(handle, isolationScope, tie, target)) return false;
     releaseWhenClosed(tie as RequestTie<unknown>, response(target));
@@ -100,6 +95,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
         handle = locateSentry();
         if (handle === undefined) return next();
         knownHandle = handle;
+        readPeer = !sdkKeepsPeer(handle);
       }
       // Fast path: the SDK made this request's isolation scope and put its client on it (@sentry/node ≥ 9).
       const isolationScope = handle.acs.getIsolationScope();
