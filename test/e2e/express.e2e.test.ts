@@ -62,6 +62,16 @@ describe('Express + @sentry/node: the user', () => {
     expect(event.user).toEqual({ id: 'jwt-user-1', username: 'jay', email: 'j@example.test' });
   });
 
+  it.each([
+    ['oidc', 'express-openid-connect (req.oidc.user)', 'oidc-1'],
+    ['locals', 'res.locals.user', 'locals-1'],
+  ])('%s: %s becomes the user when nothing earlier in the chain is set', async (from, _name, id) => {
+    const fixture = await app();
+    await request(fixture.url).get(`/detected-user?from=${from}`).expect(200);
+    const event = await eventMatching(suite.receiver(), `detected ${from}`);
+    expect(event.user?.id).toBe(id);
+  });
+
   it('a custom async getUser and mapUser', async () => {
     const fixture = await app({ getUser: 'headerAsync', mapUser: 'tenant' });
     await request(fixture.url).get('/message?tag=mapped').set('X-Test-User', 'm1').expect(200);
