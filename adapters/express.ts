@@ -5,6 +5,7 @@ import {
   expressFrameworkTrust,
   firstPresentPrincipal,
   parseOptions,
+  readProperty,
   type AdapterOptions,
   type FrameworkAccess,
 } from '../src/adapter-kit.js';
@@ -25,7 +26,7 @@ const express: FrameworkAccess<Request> = {
   detectPrincipal: (req) => firstPresentPrincipal(req, PRINCIPAL_PATHS),
   callGetUser: (getUser, req) => (getUser as (req: Request, res: Response | undefined) => unknown)(req, req.res),
   mapUserArgument: (req) => req,
-  frameworkTrust: (req) => expressFrameworkTrust(req.app),
+  frameworkTrust: (req) => expressFrameworkTrust(readProperty(req, 'app') as Request['app'] | undefined),
 };
 
 /**

@@ -8,5 +8,7 @@ export type { FrameworkAccess, FrameworkTrust, ResponseLike } from './binding/fr
 export { EventFiller, type RequestFacts } from './binding/event-filler.js';
 export { expressFrameworkTrust, koaFrameworkTrust } from './binding/framework-trust.js';
 export { firstPresentPrincipal } from './binding/detect-principal.js';
+/** A guarded read that costs the same whatever the object's hidden class (Express's are new per request). */
+export { readProperty } from './util/read-property.js';
 export { parseOptions } from './options/parse-options.js';
 export { ADAPTER_OPTION_NAMES, type AdapterOptions } from './options/options.js';

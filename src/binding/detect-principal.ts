@@ -1,10 +1,10 @@
-import { readProperty } from '../user/read-property.js';
+import { readProperty } from '../util/read-property.js';
 
 /**
  * The first value that is present (not null or undefined) along a list of property paths from one framework object,
  * e.g. `[['user'], ['auth', 'payload']]` from an Express `req`. Every read is guarded, so a throwing getter only skips
- * its path. One root and nothing read ahead: Express's `req` and `res` get a new hidden class per request (measured
- * with @sentry/node 11; Koa's objects do not), so each read on them misses V8's caches: only the paths tried are read.
+ * its path. One root and nothing read ahead: only the paths tried are read, through `readProperty` (Express's `req`
+ * and `res` get a hidden class of their own per request, which a plain read pays for).
  */
 export function firstPresentPrincipal(root: unknown, paths: readonly (readonly string[])[]): unknown {
   for (const path of paths) {

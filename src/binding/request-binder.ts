@@ -6,6 +6,7 @@ import { runInForkedScope, tieToScope } from '../sentry/request-registry.js';
 import type { ClientShape, ScopeShape } from '../sentry/sdk-shapes.js';
 import { EventFiller } from './event-filler.js';
 import type { FrameworkAccess, ResponseLike } from './framework.js';
+import { endsOnFinishChannel, watchFinishedResponses } from './release-on-finish.js';
 import { RequestTie } from './request-tie.js';
 
 export { GET_USER_TIMEOUT_MS } from './principal-reader.js';
@@ -24,9 +25,9 @@ export interface RequestBinder<Target> {
 const addNodeListener = EventEmitter.prototype.on;
 
 /**
- * Arms the release: a listener for the response's `close`. A closure per request: measured cheaper than a property
- * on the response object (which has many properties of its own). A request without a response we can watch (a core
- * caller's test double) keeps its tie for as long as the SDK keeps its scope.
+ * Arms the release where the finish channel cannot (a scope we forked: the response ends outside it; HTTP/2): a
+ * listener for the response's `close`. A request without a response we can watch (a core caller's test double) keeps
+ * its tie for as long as the SDK keeps its scope.
  */
 function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | undefined): void {
   if (response === undefined || response === null) return;
@@ -44,8 +45,8 @@ function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | un
 
 /**
  * Builds the core of a middleware. The adapters wrap `enter` in their framework's signature and add nothing else.
- * Per request: one small tie object on the SDK's isolation scope and one `close` listener; the framework object is
- * let go of when the response closes.
+ * Per request: one small tie object on the SDK's isolation scope; the framework object is let go of when the
+ * response finishes.
  */
 export function createRequestBinder<Target>(options: ParsedOptions, framework: FrameworkAccess<Target>): RequestBinder<Target> {
   const filler = new EventFiller(options, framework);
@@ -62,11 +63,23 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
     }
   }
 
-  /** Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. */
+  function nodeRequest(target: Target): unknown {
+    try {
+      return framework.request(target);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. A
+   * Node HTTP/1 request is let go of when its response finishes, seen from the process-wide finish channel (nothing
+   * per request); any other (HTTP/2, a test double) through a `close` listener.
+   */
   function tieToSdkScope(handle: SentryHandle, isolationScope: ScopeShape, target: Target): boolean {
     const tie = new RequestTie(filler, target, false, readPeer);
     if (!tieToScope(handle, isolationScope, tie, target)) return false;
-    releaseWhenClosed(tie as RequestTie<unknown>, response(target));
+    if (!endsOnFinishChannel(nodeRequest(target))) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
     return true;
   }
 
@@ -96,6 +109,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
         if (handle === undefined) return next();
         knownHandle = handle;
         readPeer = !sdkKeepsPeer(handle);
+        watchFinishedResponses(handle);
       }
       // Fast path: the SDK made this request's isolation scope and put its client on it (@sentry/node ≥ 9).
       const isolationScope = handle.acs.getIsolationScope();

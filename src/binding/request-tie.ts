@@ -80,6 +80,19 @@ export class RequestTie<Target> implements BoundRequest {
     }
   }
 
+  /** A response finished (see `watchFinishedResponses`): release when it answered this tie's request. */
+  releaseIfServing(nodeRequest: unknown): void {
+    const target = this.target;
+    if (target === undefined || nodeRequest === undefined || nodeRequest === null) return;
+    let request: unknown;
+    try {
+      request = this.filler.framework.request(target);
+    } catch {
+      return;
+    }
+    if (request === nodeRequest) this.release();
+  }
+
   ranInForkedScope(scope: ScopeShape): void {
     this.fork = scope;
   }

@@ -3,6 +3,7 @@ import type { SentryHandle } from './locate-sentry.js';
 import type { ClientShape, EventHintShape, ProcessingMetadataShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
 import type { RequestLike } from '../request-like.js';
 import { isThenable } from '../util/is-thenable.js';
+import { readProperty } from '../util/read-property.js';
 
 /**
  * A request as the Sentry binding sees it: something that fills what is captured during it. Implemented by the
@@ -67,7 +68,8 @@ export function tieToScope(handle: SentryHandle, scope: ScopeShape, bound: Bound
  */
 function carriesRequestMetadata(scope: ScopeShape): boolean {
   const metadata = (scope as { _sdkProcessingMetadata?: ProcessingMetadataShape | null })._sdkProcessingMetadata;
-  return metadata !== undefined && metadata !== null && typeof metadata === 'object' && (metadata.normalizedRequest != null || metadata.request != null);
+  // `readProperty`: the SDK builds this object anew per request, with a hidden class of its own each time.
+  return metadata !== undefined && metadata !== null && typeof metadata === 'object' && (readProperty(metadata, 'normalizedRequest') != null || readProperty(metadata, 'request') != null);
 }
 
 /**

@@ -4,7 +4,7 @@ import { parseCoreOptions } from '../options/parse-options.js';
 import { looksLikeSecretKey } from '../privacy/sensitive-names.js';
 import { defaultPii } from '../sentry/locate-sentry.js';
 import type { Geo, User } from '../sentry-types.js';
-import { readProperty } from './read-property.js';
+import { readProperty } from '../util/read-property.js';
 
 /** Relay's limits: longer values are trimmed by Relay anyway; we trim first so what we send is what is stored. */
 const MAX_ID_LENGTH = 128;
