@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
 // The benchmarks' command line: `--quick` alone, every other `--flag value`; flags named in `repeatable` collect
 // their values in an array (`--pkg a --pkg b`). `number(name, fallback)` reads a numeric flag.
 export function parseBenchArgs(argv, { repeatable = [] } = {}) {
@@ -15,4 +18,19 @@ export function parseBenchArgs(argv, { repeatable = [] } = {}) {
   }
   const number = (name, fallback) => (args[name] === undefined ? fallback : Number(args[name]));
   return { args, quick: args.quick === true, number };
+}
+
+/**
+ * `--pkg [label=]DIR` values → the builds under test (default: `repo` itself), each a checkout with a built `dist/`.
+ * Repeat the flag to measure builds side by side in one run.
+ */
+export function packagesUnderTest(specs, repo) {
+  return (specs.length > 0 ? specs : [`this repo=${repo}`]).map((spec) => {
+    const [label, dir] = spec.includes('=') ? spec.split(/=(.*)/s) : [path.basename(path.resolve(spec)), spec];
+    const resolved = path.resolve(dir);
+    if (!existsSync(path.join(resolved, 'dist', 'cjs', 'adapters', 'express.js'))) {
+      throw new Error(`${resolved} has no built dist/ (run npm run build there)`);
+    }
+    return { label, dir: resolved };
+  });
 }

@@ -8,7 +8,8 @@
 // Flags:
 //   --quick                 Express, tracing off, fewer requests (~2.5 minutes here; full: 15–25 minutes, with the
 //                           load average at 5–10 from other work)
-//   --pkg DIR               the package under test: a checkout with a built dist/ (default: this repository)
+//   --pkg [label=]DIR       the package under test: a checkout with a built dist/ (default: this repository);
+//                           repeat it to count several builds side by side
 //   --frameworks a,b        any of express, koa, fastify, hono (default: express,koa)
 //   --tracing off,on        (default: both; quick: off)
 //   --processes N           processes per variant (default 1)
@@ -17,7 +18,7 @@
 //   --out FILE  --json FILE
 //   --keep 1                keep the callgrind dumps (for callgrind_annotate); the directory is printed
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { median, quantile } from './stats.mjs';
 import { VALGRIND_ARGS, classify, measureProcess, valgrindMissing, valgrindVersion } from './instructions/callgrind.mjs';
 import { startSink } from './sink.mjs';
-import { parseBenchArgs } from './cli-args.mjs';
+import { packagesUnderTest, parseBenchArgs } from './cli-args.mjs';
 
 const require = createRequire(import.meta.url);
 const { FRAMEWORKS } = require('./hot-path/frameworks.cjs');
@@ -38,7 +39,7 @@ if (missing !== null) {
   process.exit(2);
 }
 
-const { args, quick, number } = parseBenchArgs(process.argv.slice(2));
+const { args, quick, number } = parseBenchArgs(process.argv.slice(2), { repeatable: ['pkg'] });
 const settings = {
   windows: number('windows', 3),
   requests: number('requests', quick ? 100 : 150),
@@ -52,9 +53,11 @@ const settings = {
 const v8Flags = (args['v8-flags'] ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
 const frameworks = (args.frameworks ?? (quick ? 'express' : 'express,koa')).split(',');
 const tracingModes = (args.tracing ?? (quick ? 'off' : 'off,on')).split(',').map((mode) => mode === 'on');
-const packageDir = path.resolve(args.pkg ?? repo);
-if (!existsSync(path.join(packageDir, 'dist', 'cjs', 'adapters', 'express.js'))) {
-  console.error(`${packageDir} has no built dist/ (run npm run build there)`);
+let packages;
+try {
+  packages = packagesUnderTest(args.pkg, repo);
+} catch (error) {
+  console.error(error.message);
   process.exit(2);
 }
 for (const framework of frameworks) if (FRAMEWORKS[framework] === undefined) throw new Error(`unknown framework ${framework}`);
@@ -64,7 +67,12 @@ const VARIANTS = [
   { key: 'none-again', layer: 'none', label: 'the same app again (A/A control)' },
   { key: 'noop', layer: 'noop', label: '+ a no-op middleware' },
   { key: 'diy-user', layer: 'diy-user', label: '+ hand-written Sentry.setUser middleware' },
-  { key: 'sru', layer: 'sru', label: '+ sentryUser()' },
+  // One per build under test; with several, each is named by its label.
+  ...packages.map((pkg) =>
+    packages.length === 1
+      ? { key: 'sru', layer: 'sru', label: '+ sentryUser()', packageDir: pkg.dir }
+      : { key: `sru ${pkg.label}`, layer: 'sru', label: `+ sentryUser() [${pkg.label}]`, packageDir: pkg.dir },
+  ),
 ];
 
 const version = (name) => JSON.parse(readFileSync(path.join(repo, 'node_modules', name, 'package.json'), 'utf8')).version;
@@ -115,7 +123,7 @@ async function worker() {
         layer: variant.layer,
         tracing: group.tracing,
         dsn: sink.dsn,
-        packageDir,
+        packageDir: variant.packageDir ?? packages[0].dir,
         v8Flags,
         warmup: group.tracing ? Math.round(settings.warmup / 3) : settings.warmup,
         leadIn: group.tracing ? Math.round(settings.leadIn / 2) : settings.leadIn,
@@ -123,7 +131,7 @@ async function worker() {
         windows: settings.windows,
         connections: settings.connections,
         dir,
-        tag: `${group.framework}-${group.tracing ? 'on' : 'off'}-${variant.key}-${round}`,
+        tag: `${group.framework}-${group.tracing ? 'on' : 'off'}-${variant.key.replace(/\W+/g, '_')}-${round}`,
       });
       group.results.get(variant.key).push({
         round,
@@ -180,7 +188,7 @@ out();
 out(`- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; load average ${loadBefore} at start, ${loadavg()} at the end (instruction counts do not depend on it)`);
 out(`- node ${process.version}; ${valgrindVersion()}; @sentry/node ${version('@sentry/node')}; express ${version('express')}; koa ${version('koa')}`);
 out(`- measured servers: \`valgrind ${VALGRIND_ARGS.join(' ')} node ${v8Flags.join(' ')} bench/hot-path/server.cjs\``);
-out(`- package under test: ${packageDir} (${git(packageDir)})`);
+out(`- package under test: ${packages.map((pkg) => `${pkg.label} = ${pkg.dir} (${git(pkg.dir)})`).join('; ')}`);
 out(`- per process: ${settings.warmup} warm-up requests uninstrumented (tracing on: ${Math.round(settings.warmup / 3)}), a lead-in window of ${settings.leadIn} (${Math.round(settings.leadIn / 2)}), then ${settings.windows} counted windows of ${settings.requests} requests (tracing on: ${settings.tracedRequests}); ${settings.connections} keep-alive connections; ${settings.processes} process(es) per variant`);
 out();
 out('Instructions are guest instructions of every thread of the server process (JavaScript, V8\'s runtime, its GC and');
@@ -230,7 +238,7 @@ for (const group of groups) {
   out();
   out(`Noise floor (A/A): JS & runtime ${pct(noise)}; all instructions ${pct(Math.abs(aaTotal - 1))} (A/A ${fmtRatio(aaTotal)}), of which GC ${fmtRatio(aaGc)} ×.`);
   out();
-  for (const key of ['noop', 'diy-user', 'sru']) {
+  for (const key of VARIANTS.map((variant) => variant.key).filter((key) => key !== 'none' && key !== 'none-again')) {
     if (windowsOf(group, key).length === 0) continue;
     summary.push({ title, key, overNoop: key === 'noop' ? Number.NaN : restRatio(group, key, 'noop'), rest: restRatio(group, key), aaRest: restRatio(group, 'none-again'), noise, total: pooledRatio(group, key, 'total'), aaTotal, gc: pooledRatio(group, key, 'gc'), aaGc });
   }
@@ -252,5 +260,5 @@ if (failures.length > 0) {
 }
 out(`(total ${((Date.now() - started) / 1000).toFixed(0)} s; ${sink.stats().envelopes} envelopes reached the loopback sink)`);
 writeFileSync(args.out ? path.resolve(args.out) : path.join(here, 'instructions-latest.md'), `${lines.join('\n')}\n`);
-if (args.json) writeFileSync(path.resolve(args.json), JSON.stringify({ settings, v8Flags, packageDir, groups: groups.map((g) => ({ ...g, results: Object.fromEntries(g.results) })) }, null, 1));
+if (args.json) writeFileSync(path.resolve(args.json), JSON.stringify({ settings, v8Flags, packages, groups: groups.map((g) => ({ ...g, results: Object.fromEntries(g.results) })) }, null, 1));
 process.exit(failures.length > 0 ? 1 : 0);

@@ -25,7 +25,7 @@ import { groupMarkdown, summaryMarkdown } from './hot-path/report.mjs';
 import { measureMemory } from './memory.mjs';
 import { measurePerEvent } from './per-event.mjs';
 import { startSink } from './sink.mjs';
-import { parseBenchArgs } from './cli-args.mjs';
+import { packagesUnderTest, parseBenchArgs } from './cli-args.mjs';
 
 const require = createRequire(import.meta.url);
 const { FRAMEWORKS, FRAMEWORK_ORDER } = require('./hot-path/frameworks.cjs');
@@ -47,14 +47,7 @@ const settings = {
 const v8Flags = (args['v8-flags'] ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
 const sections = (args.only ?? (quick ? 'hot-path,micro' : 'hot-path,micro,memory')).split(',');
 
-const packages = (args.pkg.length > 0 ? args.pkg : [`this repo=${repo}`]).map((spec) => {
-  const [label, dir] = spec.includes('=') ? spec.split(/=(.*)/s) : [path.basename(path.resolve(spec)), spec];
-  const resolved = path.resolve(dir);
-  if (!existsSync(path.join(resolved, 'dist', 'cjs', 'adapters', 'express.js'))) {
-    throw new Error(`${resolved} has no built dist/ (run npm run build there)`);
-  }
-  return { label, dir: resolved };
-});
+const packages = packagesUnderTest(args.pkg, repo);
 const hasAdapter = (pkg, framework) => existsSync(path.join(pkg.dir, 'dist', 'cjs', 'adapters', `${FRAMEWORKS[framework].adapter}.js`));
 const frameworks = args.frameworks
   ? args.frameworks.split(',')
