@@ -4,6 +4,7 @@ import type { SentryHandle } from '../sentry/locate-sentry.js';
 import { letGoOfSdkRequest, type BoundRequest, type CapturedFacts } from '../sentry/request-registry.js';
 import type { ClientShape, ProcessingMetadataShape, ScopeShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
 import { isThenable } from '../util/is-thenable.js';
+import { readProperty } from '../util/read-property.js';
 import type { EventFiller, RequestFacts } from './event-filler.js';
 import type { FrameworkAccess } from './framework.js';
 import { trustNothing } from '../ip/trust.js';
@@ -182,8 +183,14 @@ function detachRequest<Target>(framework: FrameworkAccess<Target>, target: Targe
   }
 }
 
+/**
+ * The SDK's processing metadata of a scope. Read from the scope's field where it is there (every SDK the contract test
+ * covers): `getScopeData()` copies the whole scope, and with tracing on this runs for every request's segment span.
+ */
 function scopeMetadata(scope: ScopeShape): ProcessingMetadataShape | undefined {
   try {
+    const own = (scope as { _sdkProcessingMetadata?: unknown })._sdkProcessingMetadata;
+    if (own !== null && typeof own === 'object') return own as ProcessingMetadataShape;
     return scope.getScopeData?.().sdkProcessingMetadata as ProcessingMetadataShape | undefined;
   } catch {
     return undefined;
@@ -196,8 +203,10 @@ function scopeMetadata(scope: ScopeShape): ProcessingMetadataShape | undefined {
  */
 function requestFromMetadata(metadata: ProcessingMetadataShape | undefined, peer: string | undefined): RequestLike | undefined {
   if (metadata === undefined || metadata === null) return undefined;
-  const remoteAddress = typeof metadata.ipAddress === 'string' ? metadata.ipAddress : peer;
-  const normalized = metadata.normalizedRequest;
+  // `readProperty`: the SDK builds this object anew per request, with a hidden class of its own each time.
+  const ipAddress = readProperty(metadata, 'ipAddress');
+  const remoteAddress = typeof ipAddress === 'string' ? ipAddress : peer;
+  const normalized = readProperty(metadata, 'normalizedRequest') as ProcessingMetadataShape['normalizedRequest'];
   if (normalized !== undefined && normalized !== null && typeof normalized.headers === 'object' && normalized.headers !== null) {
     return {
       headers: normalized.headers as RequestLike['headers'],
@@ -207,7 +216,7 @@ function requestFromMetadata(metadata: ProcessingMetadataShape | undefined, peer
     };
   }
   // Early 8.x kept the request itself; its socket may have forgotten the peer by now.
-  const request = metadata.request as RequestLike | undefined;
+  const request = readProperty(metadata, 'request') as RequestLike | undefined;
   if (request === undefined || request === null || typeof request !== 'object' || typeof request.headers !== 'object') return undefined;
   return { headers: request.headers, socket: { remoteAddress }, method: request.method, url: request.originalUrl ?? request.url };
 }
