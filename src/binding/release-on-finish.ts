@@ -1,49 +1,87 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { SentryHandle } from '../sentry/locate-sentry.js';
 import { boundRequestOf } from '../sentry/request-registry.js';
 import type { AsyncContextStrategyShape } from '../sentry/sdk-shapes.js';
+import { readProperty } from '../util/read-property.js';
 import { RequestTie } from './request-tie.js';
 
 /**
- * Node publishes every finished HTTP server response here (`{ request, response, socket, server }`), from the
- * response's first `finish` listener, in the async context where the app ended the response: the request's own.
+ * Node publishes every finished HTTP/1 server response here (`{ request, response, socket, server }`), from the
+ * response's first `finish` listener: before the app's own `finish` and `close` listeners.
  */
 const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
 
-/** The SDKs' async context strategies whose isolation scope the subscriber looks at (one in practice). */
+/**
+ * The tie of the request a socket is serving, on the Node socket (one slot per connection: sockets share one hidden
+ * class, so this is a cached write per request, nothing allocated). It finds the tie whatever async context the app
+ * ends the response in — a callback-style store or client can run it in another request's.
+ */
+const kServingTie = Symbol('sentry-request-user.serving');
+type SocketWithTie = Socket & { [kServingTie]?: RequestTie<unknown> };
+
+/** The SDKs' async context strategies, for a pipelined request (its socket's slot already names the next one). */
 const watchedStrategies: AsyncContextStrategyShape[] = [];
+/** Ties whose responses finished in this turn of the event loop; let go of together, from one `setImmediate`. */
+const finishing: RequestTie<unknown>[] = [];
 
 /**
- * Lets go of a request when its response finishes, without a listener per request: one process-wide subscriber finds
- * the request's tie on the isolation scope current at `finish` (the SDK's per-request scope) and releases it if it is
- * that request's. Adding a `close` listener per response cost more than the rest of the per-request work together
- * (Node's `on` reads and writes the response, whose hidden class is new per request under Express).
- *
- * A response ended from another request's async context (a library that loses the context) or never finished (the
- * client went away) is not released here: its tie keeps the request until the SDK lets go of the scope, as before.
+ * Lets go of requests when their responses finish, without a listener per request: one process-wide subscriber to
+ * Node's finish channel. Adding a `close` listener per response cost more than everything else the middleware does per
+ * request (Node's `on` reads and writes the response, whose hidden class is new per request under Express).
  */
 export function watchFinishedResponses(handle: SentryHandle): void {
   // By strategy, not handle: a handle is made each time the SDK is located.
   if (watchedStrategies.includes(handle.acs)) return;
   watchedStrategies.push(handle.acs);
-  if (watchedStrategies.length === 1) subscribe(RESPONSE_FINISH_CHANNEL, releaseFinishedRequest);
+  if (watchedStrategies.length === 1) subscribe(RESPONSE_FINISH_CHANNEL, onResponseFinish);
 }
 
-/** Whether `watchFinishedResponses` sees this request end: Node's HTTP/1 server publishes only its own requests. */
-export function endsOnFinishChannel(nodeRequest: unknown): boolean {
-  return nodeRequest instanceof IncomingMessage;
+/**
+ * Arms the release of a request whose response Node's finish channel will report: an HTTP/1 request on a Node socket.
+ * Returns false for anything else (HTTP/2, a request emitted without a connection), which needs a `close` listener.
+ */
+export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>): boolean {
+  if (!(nodeRequest instanceof IncomingMessage)) return false;
+  const socket = readProperty(nodeRequest, 'socket');
+  if (!(socket instanceof Socket)) return false;
+  (socket as SocketWithTie)[kServingTie] = tie;
+  return true;
 }
 
-function releaseFinishedRequest(message: unknown): void {
+function onResponseFinish(message: unknown): void {
   // Node rethrows a subscriber's error as an uncaught exception: nothing may escape.
   try {
-    const request = (message as { request?: unknown }).request;
+    const { request, socket } = message as { request?: unknown; socket?: SocketWithTie };
+    const serving = socket?.[kServingTie];
+    if (serving !== undefined && serving.keepIfServing(request)) {
+      (socket as SocketWithTie)[kServingTie] = undefined;
+      letGoSoon(serving);
+      return;
+    }
+    // Pipelined requests: the slot names a later request on the connection; this one's tie is on its own scope.
     for (let i = 0; i < watchedStrategies.length; i++) {
       const bound = boundRequestOf((watchedStrategies[i] as AsyncContextStrategyShape).getIsolationScope());
-      if (bound instanceof RequestTie) bound.releaseIfServing(request);
+      if (bound instanceof RequestTie && bound.keepIfServing(request)) {
+        letGoSoon(bound);
+        return;
+      }
     }
   } catch {
-    // A scope that cannot be read: the tie stays until the SDK lets go of the scope.
+    // Nothing could be read: the tie stays until the SDK lets go of the scope.
   }
+}
+
+/**
+ * The tie has kept what it needs (`keep`, in the request's async context); it lets go of the framework object after
+ * the app's own `finish` and `close` listeners and the SDK's segment span have run, which still read the request.
+ */
+function letGoSoon(tie: RequestTie<unknown>): void {
+  if (finishing.push(tie) === 1) setImmediate(letGoOfFinished);
+}
+
+function letGoOfFinished(): void {
+  for (let i = 0; i < finishing.length; i++) (finishing[i] as RequestTie<unknown>).letGo();
+  finishing.length = 0;
 }

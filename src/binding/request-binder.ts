@@ -6,7 +6,7 @@ import { runInForkedScope, tieToScope } from '../sentry/request-registry.js';
 import type { ClientShape, ScopeShape } from '../sentry/sdk-shapes.js';
 import { EventFiller } from './event-filler.js';
 import type { FrameworkAccess, ResponseLike } from './framework.js';
-import { endsOnFinishChannel, watchFinishedResponses } from './release-on-finish.js';
+import { releaseOnFinish, watchFinishedResponses } from './release-on-finish.js';
 import { RequestTie } from './request-tie.js';
 
 export { GET_USER_TIMEOUT_MS } from './principal-reader.js';
@@ -25,9 +25,9 @@ export interface RequestBinder<Target> {
 const addNodeListener = EventEmitter.prototype.on;
 
 /**
- * Arms the release where the finish channel cannot (a scope we forked: the response ends outside it; HTTP/2): a
- * listener for the response's `close`. A request without a response we can watch (a core caller's test double) keeps
- * its tie for as long as the SDK keeps its scope.
+ * Arms the release where Node's finish channel cannot (HTTP/2, a request emitted without a connection): a listener for
+ * the response's `close`. A request without a response we can watch (a core caller's test double) keeps its tie for as
+ * long as the SDK keeps its scope.
  */
 function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | undefined): void {
   if (response === undefined || response === null) return;
@@ -73,13 +73,13 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
 
   /**
    * Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. A
-   * Node HTTP/1 request is let go of when its response finishes, seen from the process-wide finish channel (nothing
-   * per request); any other (HTTP/2, a test double) through a `close` listener.
+   * Node HTTP/1 request is let go of when its response finishes, seen from the process-wide finish channel (one write
+   * on its socket per request); any other (HTTP/2, a test double) through a `close` listener.
    */
   function tieToSdkScope(handle: SentryHandle, isolationScope: ScopeShape, target: Target): boolean {
     const tie = new RequestTie(filler, target, false, readPeer);
     if (!tieToScope(handle, isolationScope, tie, target)) return false;
-    if (!endsOnFinishChannel(nodeRequest(target))) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
+    if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
     return true;
   }
 
@@ -96,7 +96,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
     if (tieToSdkScope(handle, handle.acs.getIsolationScope(), target)) return next();
     const tie = new RequestTie(filler, target, true, false);
     rememberPeer(framework, target);
-    releaseWhenClosed(tie as RequestTie<unknown>, response(target));
+    if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
     const caughtError = framework.caughtError;
     return runInForkedScope(handle, tie, next, caughtError === undefined ? undefined : () => caughtError(target));
   }

@@ -22,7 +22,10 @@ export class RequestTie<Target> implements BoundRequest {
   private target: Target | undefined;
   /** What an async `getUser` settled with (live), or the principal kept when the request ended (released). */
   private principal: unknown = undefined;
-  /** Kept when the request ended (fields, not an object: nothing more is allocated per request). */
+  /**
+   * Kept when the request ended (fields, not an object: nothing more is allocated per request); set exactly when
+   * `keep` ran.
+   */
   private resolution: ClientIpResolution | undefined = undefined;
   /** Kept when the request ended, on the fork path only (no SDK copy of the request to read later). */
   private detachedRequest: RequestLike | undefined = undefined;
@@ -56,21 +59,40 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   /**
-   * The response closed: keep what later events need, drop the framework object. Runs once per request, from the
-   * response's `close` listener, so nothing here may throw.
+   * The response closed (the fork path's `close` listener): keep what later events need, then drop the framework
+   * object. Nothing here may throw.
    */
   release(): void {
+    this.keep();
+    this.letGo();
+  }
+
+  /**
+   * The response finished: read, in the request's own async context, what events captured after the tie lets go will
+   * need — the principal (a synchronous `getUser` may read the app's async context), the trust resolution, and on the
+   * fork path a copy of the request (on SDK 8 the peer). The framework object stays until `letGo`, so the app's own
+   * `finish`/`close` listeners and the segment span the SDK ends after this still read the live request (`mapUser`
+   * gets `req`, an async `getUser` is called). Runs once; nothing here may throw.
+   */
+  keep(): void {
     const target = this.target;
-    if (target === undefined) return;
-    this.target = undefined;
+    if (target === undefined || this.resolution !== undefined) return;
     try {
       if (this.principal === undefined) this.principal = this.filler.reader.readAtRelease(target);
-      this.resolution = this.filler.resolutionFor(target);
       if (this.fork !== false) this.detachedRequest = detachRequest(this.filler.framework, target, false);
-      else if (this.peer === undefined) this.peer = this.filler.framework.request(target)?.socket?.remoteAddress;
+      else if (this.peer === undefined) this.peer = peerOf(this.filler.framework.request(target));
+      this.resolution = this.filler.resolutionFor(target);
     } catch {
       // A framework object that throws on reads: later events go without what could not be read.
     }
+    if (this.resolution === undefined) this.resolution = NO_TRUST;
+  }
+
+  /** Drops the framework object, after `keep`. On a scope we forked, also what the SDK put there about the request. */
+  letGo(): void {
+    const target = this.target;
+    if (target === undefined) return;
+    this.target = undefined;
     const scope = this.fork;
     if (typeof scope !== 'object') return;
     this.fork = true;
@@ -81,17 +103,19 @@ export class RequestTie<Target> implements BoundRequest {
     }
   }
 
-  /** A response finished (see `watchFinishedResponses`): release when it answered this tie's request. */
-  releaseIfServing(nodeRequest: unknown): void {
+  /** A response finished: whether it answered this tie's (live) request; if so, `keep` now. */
+  keepIfServing(nodeRequest: unknown): boolean {
     const target = this.target;
-    if (target === undefined || nodeRequest === undefined || nodeRequest === null) return;
+    if (target === undefined || nodeRequest === undefined || nodeRequest === null) return false;
     let request: unknown;
     try {
       request = this.filler.framework.request(target);
     } catch {
-      return;
+      return false;
     }
-    if (request === nodeRequest) this.release();
+    if (request !== nodeRequest) return false;
+    this.keep();
+    return true;
   }
 
   ranInForkedScope(scope: ScopeShape): void {
@@ -145,6 +169,12 @@ export class RequestTie<Target> implements BoundRequest {
   fillUserAttributes(attributes: Record<string, unknown>, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void {
     this.filler.fillUserAttributes(attributes, this.facts(handle, isolationScope, false), client);
   }
+}
+
+/** The socket peer, read so that the Node socket caches it (it forgets an unread peer once the connection closes). */
+function peerOf(req: RequestLike | undefined): string | undefined {
+  const peer = readProperty(readProperty(req, 'socket'), 'remoteAddress');
+  return typeof peer === 'string' ? peer : undefined;
 }
 
 /** The Node request, with the URL as the client sent it where the framework rewrote `url` (Koa mounts). */

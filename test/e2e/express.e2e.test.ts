@@ -141,6 +141,12 @@ describe('Express + @sentry/node: tracing', () => {
     expect(segment.attributes['client.address'].value).toBe('198.51.100.9');
   });
 
+  traced('@sentry/node 11: a mapUser that reads req fills the segment span (the SDK ends it after the response finished)', async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, mapUser: 'viaFramework' });
+    await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'mapped' })}`).set('X-Tenant', 'acme').expect(500);
+    await suite.receiver().waitFor(() => suite.receiver().spans().some((span) => span.is_segment && span.attributes?.['user.id']?.value === 'mapped@acme'));
+  });
+
   transactions('@sentry/node 8–10: the transaction event carries the user and the trusted address', async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'traced' })}`).set('X-Forwarded-For', '6.6.6.6, 198.51.100.9').expect(500);

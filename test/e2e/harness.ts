@@ -47,7 +47,7 @@ export interface FixtureConfig {
   options?: Record<string, unknown>;
   middleware?: 'before' | 'after' | 'none';
   getUser?: 'headerAsync' | 'throws' | 'rejects' | 'hangs' | 'odd';
-  mapUser?: 'tenant';
+  mapUser?: 'tenant' | 'viaFramework';
   trustProxy?: unknown;
   proxy?: boolean;
   maxIpsCount?: number;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
-import { e2eSuite, eventMatching, KOA_ROUTE_ERRORS_WORK, piiOptions, SENTRY_MAJOR } from './harness';
+import { e2eSuite, eventMatching, KOA_ROUTE_ERRORS_WORK, piiOptions, SENTRY_MAJOR, type FixtureConfig } from './harness';
 
 
 /**
@@ -116,6 +116,22 @@ describe.each(KOA_ROUTE_ERRORS_WORK ? (['express', 'koa'] as const) : (['express
     const event = await eventMatching(suite.receiver(), `after response ${framework}-late`);
     expect(event.user).toMatchObject({ id: 'late-user', email: 'late@example.test' });
     expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.23');
+  });
+
+  it.each<[string, FixtureConfig, string]>([
+    ['an async getUser', { getUser: 'headerAsync' }, 'finisher'],
+    ['a mapUser that reads the framework object', { mapUser: 'viaFramework' }, 'fin-user@acme'],
+  ])('an event captured in the app’s own finish listener gets the user from %s (the request is let go of after those listeners)', async (_name, config, id) => {
+    const fixture = await suite.app(config);
+    const tag = `${framework}-${id}`;
+    await request(fixture.url)
+      .get(`${authed}/in-finish?tag=${tag}`)
+      .set('Authorization', `Bearer ${token({ sub: 'fin-user' })}`)
+      .set('X-Test-User', 'finisher')
+      .set('X-Tenant', 'acme')
+      .expect(200, 'finishing');
+    const event = await eventMatching(suite.receiver(), `in finish ${tag}`);
+    expect(event.user?.id).toBe(id);
   });
 
   it('an async getUser that settles after the response still gives the user to a later event of the request', async () => {

@@ -1,8 +1,9 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { EventFiller } from '../../src/binding/event-filler';
 import type { FrameworkAccess } from '../../src/binding/framework';
-import { watchFinishedResponses } from '../../src/binding/release-on-finish';
+import { releaseOnFinish, watchFinishedResponses } from '../../src/binding/release-on-finish';
 import { RequestTie } from '../../src/binding/request-tie';
 import { trustNothing } from '../../src/ip/trust';
 import { ADAPTER_OPTION_NAMES } from '../../src/options/options';
@@ -12,7 +13,7 @@ import { tieToScope } from '../../src/sentry/request-registry';
 import type { ScopeShape } from '../../src/sentry/sdk-shapes';
 
 // Real Node HTTP and its real `http.server.response.finish` channel; the SDK's async context is played by `current`:
-// the isolation scope the subscriber sees when a response finishes.
+// the isolation scope the subscriber sees when a response finishes (it looks there only for pipelined requests).
 const framework: FrameworkAccess<http.IncomingMessage> = {
   name: 'Node',
   request: (req) => req,
@@ -45,6 +46,8 @@ interface Held {
   readonly tie: RequestTie<http.IncomingMessage>;
   readonly scope: ScopeShape;
   readonly res: http.ServerResponse;
+  /** Whether the tie had let go when the app's own `finish` listener ran. */
+  releasedInFinishListener?: boolean;
 }
 
 const arrived: Held[] = [];
@@ -52,7 +55,10 @@ const server = http.createServer((req, res) => {
   const scope = requestScope();
   const tie = new RequestTie(filler, req, false, false);
   expect(tieToScope(handle, scope, tie, req)).toBe(true);
-  arrived.push({ tie, scope, res });
+  expect(releaseOnFinish(req, tie as RequestTie<unknown>)).toBe(true);
+  const held: Held = { tie, scope, res };
+  res.on('finish', () => (held.releasedInFinishListener = tie.released));
+  arrived.push(held);
 });
 let port = 0;
 beforeAll(async () => {
@@ -60,6 +66,7 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
 });
 afterAll(async () => {
+  server.closeAllConnections(); // a failed test may leave a response unsent
   await new Promise((resolve) => server.close(resolve));
 });
 
@@ -76,44 +83,75 @@ function get(): Promise<string> {
   });
 }
 
+/** Two requests pipelined on one connection: Node hands both to the app before the first response is sent. */
+function pipelined(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
 async function arrivals(count: number): Promise<Held[]> {
   while (arrived.length < count) await new Promise((resolve) => setTimeout(resolve, 2));
   return arrived.splice(0, count);
 }
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 describe('a finished response lets go of its own request only (Node’s finish channel, no listener per request)', () => {
-  it('the tie on the isolation scope current at finish is released when it is that response’s request', async () => {
+  it('the tie lets go after the app’s own finish listeners ran (they still read the live request)', async () => {
     const answer = get();
     const [one] = await arrivals(1);
     current = one!.scope;
     one!.res.end('done');
     expect(await answer).toBe('done');
+    await nextTurn();
+    expect(one!.releasedInFinishListener).toBe(false);
     expect(one!.tie.released).toBe(true);
   });
 
-  it('a response ended from another request’s async context releases neither: the other request’s tie stays live', async () => {
+  it('a response ended from another request’s async context (a callback-style client) still lets go of its own request only', async () => {
     const answers = [get(), get()];
     const [first, second] = await arrivals(2);
-    current = second!.scope; // a library that lost the context: the first response ends while the second's scope is current
+    current = second!.scope; // the first response ends while the second's scope is current
     first!.res.end('first');
     expect(await answers[0]).toBe('first');
+    await nextTurn();
+    expect(first!.tie.released).toBe(true);
     expect(second!.tie.released).toBe(false);
-    expect(first!.tie.released).toBe(false); // kept until the SDK drops the scope, as documented
     second!.res.end('second');
     expect(await answers[1]).toBe('second');
+    await nextTurn();
+    expect(second!.tie.released).toBe(true);
+  });
+
+  it('pipelined requests (one socket, the slot names the later one) each let go when their own response finishes', async () => {
+    const text = pipelined();
+    const [first, second] = await arrivals(2);
+    current = first!.scope;
+    first!.res.end('first');
+    second!.res.end('second');
+    expect(await text).toMatch(/first[\s\S]*second/);
+    await nextTurn();
+    expect(first!.tie.released).toBe(true);
     expect(second!.tie.released).toBe(true);
   });
 
   it('a scope that throws when read does not reach the app: the response goes out, the tie stays', async () => {
-    const answer = get();
-    const [one] = await arrivals(1);
-    current = one!.scope;
-    failing = true;
+    const text = pipelined();
+    const [first, second] = await arrivals(2);
+    current = first!.scope;
+    failing = true; // the first's tie can only be found through its scope (the slot names the second)
     try {
-      one!.res.end('still sent');
-      expect(await answer).toBe('still sent');
-      await new Promise((resolve) => setImmediate(resolve)); // Node would rethrow a subscriber's error on the next tick
-      expect(one!.tie.released).toBe(false);
+      first!.res.end('first');
+      second!.res.end('second');
+      expect(await text).toMatch(/first[\s\S]*second/);
+      await nextTurn(); // Node would rethrow a subscriber's error on the next tick
+      expect(first!.tie.released).toBe(false);
+      expect(second!.tie.released).toBe(true);
     } finally {
       failing = false;
     }
