@@ -72,14 +72,18 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
   }
 
   /**
-   * Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. A
-   * Node HTTP/1 request is let go of when its response finishes, seen from the process-wide finish channel (one write
-   * on its socket per request); any other (HTTP/2, a test double) through a `close` listener.
+   * Arms the tie's release: a Node HTTP/1 request is let go of when its response finishes, seen from the process-wide
+   * finish channel (one write on its socket per request); any other (HTTP/2, a test double) through a `close` listener.
    */
+  function armRelease(tie: RequestTie<Target>, target: Target): void {
+    if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
+  }
+
+  /** Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. */
   function tieToSdkScope(handle: SentryHandle, isolationScope: ScopeShape, target: Target): boolean {
     const tie = new RequestTie(filler, target, false, readPeer);
     if (!tieToScope(handle, isolationScope, tie, target)) return false;
-    if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
+    armRelease(tie, target);
     return true;
   }
 
@@ -96,7 +100,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
     if (tieToSdkScope(handle, handle.acs.getIsolationScope(), target)) return next();
     const tie = new RequestTie(filler, target, true, false);
     rememberPeer(framework, target);
-    if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
+    armRelease(tie, target);
     const caughtError = framework.caughtError;
     return runInForkedScope(handle, tie, next, caughtError === undefined ? undefined : () => caughtError(target));
   }
