@@ -17,7 +17,7 @@ export interface FrameworkTrust {
 
 /**
  * The Node response behind a framework object. Where Node's finish channel does not tell the binder that a request
- * ended (a scope we forked, HTTP/2), it listens once for `close` to let go of the request, so nothing per request
+ * ended (HTTP/2, a request without a Node socket), it listens once for `close` to let go of the request, so nothing per request
  * outlives it (the SDK keeps each request's isolation scope alive after the response).
  */
 export interface ResponseLike {
