@@ -123,6 +123,13 @@ describe('Fastify + @sentry/node: the user', () => {
     expect(event.user).toEqual({ id: 'tenant-fm', email: 'fm@example.test', plan: 'gold' });
   });
 
+  it('an event captured in an onResponse hook gets the user from an async getUser (the request is let go of after it)', async () => {
+    const fixture = await app({ getUser: 'headerAsync' });
+    await request(fixture.url).get('/ok?onResponse=fastify-finished').set('X-Test-User', 'fr').expect(200);
+    const event = await eventMatching(suite.receiver(), 'on response fastify-finished');
+    expect(event.user?.id).toBe('fr');
+  });
+
   it("the application's own Sentry.setUser wins, ip_address included", async () => {
     const fixture = await app({ trustProxy: '127.0.0.1' });
     await request(fixture.url).get('/set-user').set('X-Forwarded-For', '198.51.100.7').expect(500);
