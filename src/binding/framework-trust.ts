@@ -16,7 +16,7 @@ export interface ExpressSettings {
  * `trust proxy` value (read only when the function is new to us), to warn when it trusts every address.
  */
 export function expressFrameworkTrust(app: ExpressSettings | undefined): FrameworkTrust {
-  // Read per request when the response closes: the compiled setting is cached per `trust proxy fn`, which Express
+  // Read per request when the response finishes: the compiled setting is cached per `trust proxy fn`, which Express
   // replaces whenever the setting changes.
   const trustFn = app?.get('trust proxy fn');
   const key = typeof trustFn === 'function' ? (trustFn as object) : undefined;

@@ -42,7 +42,7 @@ function isAsyncFunction(fn: unknown): boolean {
 /** Where a request's principal comes from: the `getUser` option or the framework's detection chain. */
 export class PrincipalReader<Target> {
   private reportedFailure = false;
-  /** Set once `getUser` is seen to be async: it is then never called when a response closes (no lookup per request). */
+  /** Set once `getUser` is seen to be async: it is then never called when a response finishes (no lookup per request). */
   private getUserIsAsync: boolean;
 
   constructor(
@@ -89,7 +89,7 @@ export class PrincipalReader<Target> {
   }
 
   /**
-   * When the response closes: the principal for events that work started by the request captures later. Only
+   * When the response finishes: the principal for events that work started by the request captures later. Only
    * synchronous reads: the detection chain (a few property reads) or a synchronous `getUser`. An async `getUser` is
    * not called here — that would be a lookup per request — so such events get what an earlier event settled.
    */

@@ -52,7 +52,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
   const filler = new EventFiller(options, framework);
   let knownHandle: SentryHandle | undefined;
   let hookedClient: ClientShape | undefined;
-  /** Whether to read the socket peer when a response closes, for `knownHandle`'s SDK (see `sdkKeepsPeer`). */
+  /** Whether to read the socket peer when a response finishes, for `knownHandle`'s SDK (see `sdkKeepsPeer`). */
   let readPeer = true;
 
   function response(target: Target): ResponseLike | undefined {

@@ -14,7 +14,7 @@ const NO_TRUST: ClientIpResolution = { trust: trustNothing, forwardedHeader: 'x-
 
 /**
  * One request's tie to its Sentry isolation scope. Holds the framework object while the request runs and lets go of
- * it when the response closes, keeping only the principal and the trust resolution: the SDK keeps the scope (and so
+ * it once the response has finished, keeping only the principal and the trust resolution: the SDK keeps the scope (and so
  * this tie) alive well after the response (@sentry/node 11: ≥ 500 ms per request), and a reference to the request
  * from there would keep its whole object graph alive and promote it to the old generation.
  */
@@ -59,8 +59,8 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   /**
-   * The response closed (the fork path's `close` listener): keep what later events need, then drop the framework
-   * object. Nothing here may throw.
+   * The response closed (the `close` listener of a request Node's finish channel does not report: HTTP/2, no Node
+   * socket): keep what later events need, then drop the framework object. Nothing here may throw.
    */
   release(): void {
     this.keep();
@@ -193,7 +193,7 @@ function liveRequest(req: RequestLike | undefined, originalUrl: string | undefin
 
 /**
  * A copy of what resolution and the Request interface read, without the request object itself. `headersDistinct` is
- * a getter Node builds on first read: read it for a captured event only, never per request when a response closes.
+ * a getter Node builds on first read: read it for a captured event only, never per request when a response finishes.
  */
 function detachRequest<Target>(framework: FrameworkAccess<Target>, target: Target, withDistinctHeaders: boolean): RequestLike | undefined {
   try {

@@ -34,7 +34,7 @@ let warnedUnrecognised = false;
 
 /**
  * Whether the SDK keeps the socket peer of each request on its scope (`sdkProcessingMetadata.ipAddress`, @sentry/node
- * ≥ 9). Where it does not (8.x, an unknown version), the peer is read when the response closes.
+ * ≥ 9). Where it does not (8.x, an unknown version), the peer is read when the response finishes.
  */
 export function sdkKeepsPeer(handle: SentryHandle): boolean {
   const major = Number.parseInt(handle.version, 10);
