@@ -74,7 +74,7 @@ function onResponseFinish(message: unknown): void {
 }
 
 /**
- * The tie has kept what it needs (`keep`, in the request's async context); it lets go of the framework object after
+ * The tie has kept what it needs (`keep`, in the async context the response finished in); it lets go of the framework object after
  * the app's own `finish` and `close` listeners and the SDK's segment span have run, which still read the request.
  */
 function letGoSoon(tie: RequestTie<unknown>): void {

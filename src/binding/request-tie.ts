@@ -68,8 +68,9 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   /**
-   * The response finished: read, in the request's own async context, what events captured after the tie lets go will
-   * need — the principal (a synchronous `getUser` may read the app's async context), the trust resolution, and on the
+   * The response finished: read, in the async context it finished in (the request's own, unless the app ended it from
+   * another), what events captured after the tie lets go will need — the principal (a synchronous `getUser` may read
+   * the app's async context), the trust resolution, and on the
    * fork path a copy of the request (on SDK 8 the peer). The framework object stays until `letGo`, so the app's own
    * `finish`/`close` listeners and the segment span the SDK ends after this still read the live request (`mapUser`
    * gets `req`, an async `getUser` is called). Runs once; nothing here may throw.
