@@ -1,6 +1,7 @@
 import type { SentryHandle } from './locate-sentry.js';
-import { boundRequestInContext, boundRequestOfEvent, type BoundRequest, type CapturedFacts } from './request-registry.js';
-import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, SentryEventShape, SpanJsonShape, TelemetryItemShape } from './sdk-shapes.js';
+import { isolationScopeOfEndingSegment, noteEndingSpan } from './ending-segment.js';
+import { boundRequestInContext, boundRequestOf, boundRequestOfEvent, type BoundRequest, type CapturedFacts } from './request-registry.js';
+import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, SentryEventShape, SpanJsonShape, SpanShape, TelemetryItemShape } from './sdk-shapes.js';
 
 /** Hint → what `preprocessEvent` learnt, for the event processor that runs after the SDK's own. */
 const pendingByHint = new WeakMap<
@@ -73,6 +74,18 @@ function safely(callback: (...args: never[]) => void): (...args: never[]) => voi
   };
 }
 
+/**
+ * The request of a segment span: the one tied to the isolation scope the span started in (it may end in another
+ * request's context), or, where the SDK did not show the span ending, the current context's.
+ */
+function boundRequestOfSegment(handle: SentryHandle, span: SpanJsonShape): { bound: BoundRequest; isolationScope: ScopeShape } | undefined {
+  const isolationScope = isolationScopeOfEndingSegment(span);
+  if (isolationScope === undefined) return boundRequestInContext(handle);
+  if (isolationScope === null) return undefined;
+  const bound = boundRequestOf(isolationScope);
+  return bound === undefined ? undefined : { bound, isolationScope };
+}
+
 /** Installs, once per client, the hooks that do all the work when an event, span, log or metric is captured. */
 export function ensureClientHooks(client: ClientShape, handle: SentryHandle): void {
   if (hookedClients.has(client)) return;
@@ -114,16 +127,27 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
   client.addEventProcessor(processor);
 
   // @sentry/node 11 streams spans: scope users are already on the span here, so "set if missing" keeps them winning.
-  on(
-    'preprocessSpan',
-    safely((span: SpanJsonShape) => {
+  // Both hooks run for every span: plain functions (no per-call wrapper), only segment spans do any work.
+  if (client.getOptions().traceLifecycle === 'stream') {
+    on('spanEnd', (span: SpanShape) => {
+      try {
+        noteEndingSpan(span);
+      } catch {
+        // An odd span: its segment JSON falls back to the current context below.
+      }
+    });
+  }
+  on('preprocessSpan', (span: SpanJsonShape) => {
+    try {
       if (span === null || typeof span !== 'object' || span.is_segment !== true) return;
-      const found = boundRequestInContext(handle);
+      const found = boundRequestOfSegment(handle, span);
       if (found === undefined) return;
       found.bound.fillSegmentSpan(span, found.isolationScope, client, handle);
       (span as MarkedSpan)[kHadUserIp] = span.attributes?.['user.ip_address'] !== undefined;
-    }),
-  );
+    } catch {
+      // The span goes out as the SDK built it.
+    }
+  });
 
   // Runs after the SDK's request-data hook: an address it took from client-settable headers is removed.
   on(

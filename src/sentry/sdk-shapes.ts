@@ -28,6 +28,16 @@ export interface SpanJsonShape {
   [key: string]: unknown;
 }
 
+/**
+ * A span as `spanEnd` hands it over (@sentry/core ≥ 8). The SDK keeps, on the span, the isolation scope it started in
+ * (`_sentryIsolationScope`, a WeakRef where there are WeakRefs) and, on a child span, its segment (`_sentryRootSpan`).
+ */
+export interface SpanShape {
+  spanContext?(): { spanId?: unknown; traceFlags?: unknown };
+  _sentryRootSpan?: unknown;
+  _sentryIsolationScope?: unknown;
+}
+
 export interface ScopeShape {
   getClient?(): ClientShape | undefined;
   getUser?(): SentryUserShape | undefined;
@@ -65,6 +75,8 @@ export interface TelemetryItemShape {
 
 export interface ClientOptionsShape {
   debug?: boolean;
+  /** @sentry/core ≥ 10.x: `'stream'` sends spans as they end (the default from @sentry/node 11). */
+  traceLifecycle?: unknown;
   sendDefaultPii?: boolean;
   dataCollection?: DataCollectionShape;
 }

@@ -147,6 +147,20 @@ describe('Express + @sentry/node: tracing', () => {
     await suite.receiver().waitFor(() => suite.receiver().spans().some((span) => span.is_segment && span.attributes?.['user.id']?.value === 'mapped@acme'));
   });
 
+  traced("@sentry/node 11: a long poll ended from another request's context keeps its own user and address on its segment span", async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
+    const parked = request(fixture.url).get('/jwt/park?key=lp').set('Authorization', `Bearer ${token({ sub: 'parked' })}`).set('X-Forwarded-For', '198.51.100.31');
+    const parkedDone = parked.then((res) => res);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the park request is in its handler
+    await request(fixture.url).get('/jwt/wake?key=lp').set('Authorization', `Bearer ${token({ sub: 'waker' })}`).set('X-Forwarded-For', '198.51.100.32').expect(200, 'woke');
+    expect((await parkedDone).text).toBe('woken');
+    const isPark = (span: { is_segment?: boolean; name?: string }) => span.is_segment === true && String(span.name).includes('/jwt/park');
+    await suite.receiver().waitFor(() => suite.receiver().spans().some(isPark));
+    const segment = suite.receiver().spans().find(isPark);
+    expect(segment.attributes['user.id']?.value).toBe('parked');
+    expect(segment.attributes['user.ip_address']?.value).toBe('198.51.100.31');
+  });
+
   transactions('@sentry/node 8–10: the transaction event carries the user and the trusted address', async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'traced' })}`).set('X-Forwarded-For', '6.6.6.6, 198.51.100.9').expect(500);

@@ -33,6 +33,7 @@ describe('the SDK contract the binding relies on', () => {
     'withIsolationScopeForksWhatSentrySees',
     'scopeDataHasProcessingMetadata',
     'processingMetadataFieldHoldsTheRequest',
+    'segmentSpanKeepsItsIsolationScope',
     'clientHasHooks',
   ])('%s', (name) => {
     expect({ sdk: result.version, [name]: result.checks[name] }).toEqual({ sdk: result.version, [name]: true });
