@@ -89,6 +89,14 @@ export class PrincipalReader<Target> {
   }
 
   /**
+   * Whether `readAtRelease` would call a synchronous `getUser`, which may read the app's own async context (an
+   * AsyncLocalStorage): then it must not run in another request's.
+   */
+  get callsGetUserAtRelease(): boolean {
+    return this.options.getUser !== undefined && !this.getUserIsAsync;
+  }
+
+  /**
    * When the response finishes: the principal for events that work started by the request captures later. Only
    * synchronous reads: the detection chain (a few property reads) or a synchronous `getUser`. An async `getUser` is
    * not called here — that would be a lookup per request — so such events get what an earlier event settled.

@@ -2,7 +2,7 @@ import { subscribe } from 'node:diagnostics_channel';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { SentryHandle } from '../sentry/locate-sentry.js';
-import { boundRequestOf } from '../sentry/request-registry.js';
+import { boundRequestOf, boundRequestOfContext } from '../sentry/request-registry.js';
 import type { AsyncContextStrategyShape } from '../sentry/sdk-shapes.js';
 import { readProperty } from '../util/read-property.js';
 import { RequestTie } from './request-tie.js';
@@ -55,12 +55,13 @@ function onResponseFinish(message: unknown): void {
   try {
     const { request, socket } = message as { request?: unknown; socket?: SocketWithTie };
     const serving = socket?.[kServingTie];
-    if (serving !== undefined && serving.keepIfServing(request)) {
+    if (serving !== undefined && serving.keepIfServing(request, isOtherRequestsContext)) {
       (socket as SocketWithTie)[kServingTie] = undefined;
       letGoSoon(serving);
       return;
     }
-    // Pipelined requests: the slot names a later request on the connection; this one's tie is on its own scope.
+    // Pipelined requests: the slot names a later request on the connection; this one's tie is on its own scope (so
+    // this is its own context).
     for (let i = 0; i < watchedStrategies.length; i++) {
       const bound = boundRequestOf((watchedStrategies[i] as AsyncContextStrategyShape).getIsolationScope());
       if (bound instanceof RequestTie && bound.keepIfServing(request)) {
@@ -70,6 +71,22 @@ function onResponseFinish(message: unknown): void {
     }
   } catch {
     // Nothing could be read: the tie stays until the SDK lets go of the scope.
+  }
+}
+
+/**
+ * Whether the current async context is another request's: a response can be ended from there (a callback-style store
+ * or client, a long poll answered by another request). Only asked before a synchronous `getUser` is called.
+ */
+export function isOtherRequestsContext(tie: RequestTie<unknown>): boolean {
+  try {
+    for (let i = 0; i < watchedStrategies.length; i++) {
+      const bound = boundRequestOfContext(watchedStrategies[i] as AsyncContextStrategyShape);
+      if (bound !== undefined) return bound !== tie;
+    }
+    return false;
+  } catch {
+    return true; // unknown: do not call getUser here
   }
 }
 

@@ -62,8 +62,8 @@ export class RequestTie<Target> implements BoundRequest {
    * The response closed (the `close` listener of a request Node's finish channel does not report: HTTP/2, no Node
    * socket): keep what later events need, then drop the framework object. Nothing here may throw.
    */
-  release(): void {
-    this.keep();
+  release(otherRequestsContext: (tie: RequestTie<unknown>) => boolean): void {
+    this.keep(otherRequestsContext);
     this.letGo();
   }
 
@@ -73,13 +73,18 @@ export class RequestTie<Target> implements BoundRequest {
    * the app's async context), the trust resolution, and on the
    * fork path a copy of the request (on SDK 8 the peer). The framework object stays until `letGo`, so the app's own
    * `finish`/`close` listeners and the segment span the SDK ends after this still read the live request (`mapUser`
-   * gets `req`, an async `getUser` is called). Runs once; nothing here may throw.
+   * gets `req`, an async `getUser` is called). A synchronous `getUser` is not called where `otherRequestsContext`
+   * says the context is another request's (the app ended this response from there): it could read that request's
+   * user from the app's async context. Runs once; nothing here may throw.
    */
-  keep(): void {
+  keep(otherRequestsContext?: (tie: RequestTie<unknown>) => boolean): void {
     const target = this.target;
     if (target === undefined || this.resolution !== undefined) return;
     try {
-      if (this.principal === undefined) this.principal = this.filler.reader.readAtRelease(target);
+      const reader = this.filler.reader;
+      if (this.principal === undefined && !(reader.callsGetUserAtRelease && otherRequestsContext?.(this as RequestTie<unknown>) === true)) {
+        this.principal = reader.readAtRelease(target);
+      }
       if (this.fork !== false) this.detachedRequest = detachRequest(this.filler.framework, target, false);
       else if (this.peer === undefined) this.peer = peerOf(this.filler.framework.request(target));
       this.resolution = this.filler.resolutionFor(target);
@@ -105,7 +110,7 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   /** A response finished: whether it answered this tie's (live) request; if so, `keep` now. */
-  keepIfServing(nodeRequest: unknown): boolean {
+  keepIfServing(nodeRequest: unknown, otherRequestsContext?: (tie: RequestTie<unknown>) => boolean): boolean {
     const target = this.target;
     if (target === undefined || nodeRequest === undefined || nodeRequest === null) return false;
     let request: unknown;
@@ -115,7 +120,7 @@ export class RequestTie<Target> implements BoundRequest {
       return false;
     }
     if (request !== nodeRequest) return false;
-    this.keep();
+    this.keep(otherRequestsContext);
     return true;
   }
 

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SentryHandle } from './locate-sentry.js';
-import type { ClientShape, EventHintShape, ProcessingMetadataShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
+import type { AsyncContextStrategyShape, ClientShape, EventHintShape, ProcessingMetadataShape, ScopeShape, SentryEventShape, SpanJsonShape } from './sdk-shapes.js';
 import type { RequestLike } from '../request-like.js';
 import { isThenable } from '../util/is-thenable.js';
 import { readProperty } from '../util/read-property.js';
@@ -162,6 +162,11 @@ export function boundRequestOfEvent(handle: SentryHandle, event: SentryEventShap
   const error = hint?.originalException;
   if (bound === undefined && error !== null && typeof error === 'object') bound = requestByError.get(error) ?? undefined;
   return bound;
+}
+
+/** The request whose async context this is, if any: its isolation scope's tie, or our storage's (fork path). */
+export function boundRequestOfContext(acs: AsyncContextStrategyShape): BoundRequest | undefined {
+  return boundRequestOf(acs.getIsolationScope()) ?? requestStorage.getStore();
 }
 
 /** The request of whatever is captured right now (spans, logs, metrics: captured synchronously in its context). */

@@ -24,6 +24,12 @@ const framework: FrameworkAccess<http.IncomingMessage> = {
   frameworkTrust: () => ({ trust: trustNothing, trustsEveryHop: false }),
 };
 const filler = new EventFiller(parseOptions(undefined, ADAPTER_OPTION_NAMES, true), framework);
+// A synchronous getUser that reads the app's async context (played by `current`, as an AsyncLocalStorage would be).
+const userOfScope = new WeakMap<ScopeShape, { id: string }>();
+const contextGetUserFiller = new EventFiller(
+  parseOptions({ getUser: () => userOfScope.get(current) }, ADAPTER_OPTION_NAMES, true),
+  { ...framework, callGetUser: (getUser, req) => (getUser as (req: http.IncomingMessage) => unknown)(req) },
+);
 const requestScope = (): ScopeShape => ({ _sdkProcessingMetadata: { normalizedRequest: { headers: {} } } }) as ScopeShape;
 
 let current: ScopeShape = {};
@@ -53,7 +59,8 @@ interface Held {
 const arrived: Held[] = [];
 const server = http.createServer((req, res) => {
   const scope = requestScope();
-  const tie = new RequestTie(filler, req, false, false);
+  userOfScope.set(scope, { id: `user of ${req.url}` });
+  const tie = new RequestTie(req.url?.startsWith('/context-user') ? contextGetUserFiller : filler, req, false, false);
   expect(tieToScope(handle, scope, tie, req)).toBe(true);
   expect(releaseOnFinish(req, tie as RequestTie<unknown>)).toBe(true);
   const held: Held = { tie, scope, res };
@@ -71,10 +78,10 @@ afterAll(async () => {
 });
 
 /** Sends a request and resolves with its response body once the handler answered it. */
-function get(): Promise<string> {
+function get(path = '/'): Promise<string> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, agent: false }, (res) => {
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));
         res.on('end', () => resolve(body));
@@ -127,6 +134,28 @@ describe('a finished response lets go of its own request only (Node’s finish c
     await nextTurn();
     expect(second!.tie.released).toBe(true);
   });
+
+  it.each([
+    ['its own', 'its user', 'first', 'user of /context-user/1'],
+    ['another request’s', 'no user, not that request’s', 'second', undefined],
+  ] as const)(
+    'a response ended in %s async context keeps %s from a synchronous getUser that reads the app’s context',
+    async (_context, _kept, currentScope, keptPrincipal) => {
+      const answers = [get('/context-user/1'), get('/context-user/2')];
+      const [first, second] = await arrivals(2);
+      current = (currentScope === 'first' ? first : second)!.scope;
+      first!.res.end('first');
+      expect(await answers[0]).toBe('first');
+      await nextTurn();
+      expect(first!.tie.released).toBe(true);
+      // What an event the first request's work captures later gets.
+      const facts = first!.tie.captureFacts(first!.scope, handle) as { principal?: unknown };
+      current = second!.scope;
+      second!.res.end('second');
+      expect(await answers[1]).toBe('second');
+      expect(facts.principal).toEqual(keptPrincipal === undefined ? undefined : { id: keptPrincipal });
+    },
+  );
 
   it('pipelined requests (one socket, the slot names the later one) each let go when their own response finishes', async () => {
     const text = pipelined();
