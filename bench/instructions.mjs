@@ -12,7 +12,10 @@
 //                           repeat it to count several builds side by side
 //   --frameworks a,b        any of express, koa, fastify, hono (default: express,koa)
 //   --tracing off,on        (default: both; quick: off)
-//   --processes N           processes per variant (default 1)
+//   --processes N           processes per variant (default 1), each with V8's own random hash and random seeds
+//   --seeds N | a,b,c       one process per seed and variant, process i with the V8 flags `--hash-seed=S
+//                           --random-seed=S` (S = i + 1, or the listed seeds): every variant sees the same seeds (a
+//                           paired design), and a per-seed table shows how much of the spread the seed explains
 //   --windows N  --requests N  --traced-requests N  --warmup N  --lead-in N  --connections N  --parallel N
 //   --v8-flags '...'        V8 flags for the measured servers (default --min-semi-space-size=16, as npm run bench)
 //   --out FILE  --json FILE
@@ -51,6 +54,32 @@ const settings = {
   parallel: number('parallel', 2),
 };
 const v8Flags = (args['v8-flags'] ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
+// Process round i of every variant runs with seeds[i] (V8's string/symbol hash seed and its random seed), or with
+// V8's per-process random seeds when --seeds is not given. Hash seeds decide, among other things, the order of
+// descriptor arrays that Express's per-request hidden classes rebuild on every request: a cost that differs by
+// process, which pooling over a fixed set of seeds, the same for every variant, averages out of the comparison.
+const seeds = parseSeeds(args.seeds);
+if (seeds !== null) {
+  if (args.processes !== undefined && settings.processes !== seeds.length) {
+    console.error(`--processes ${settings.processes} and --seeds ${args.seeds} (${seeds.length} seeds) disagree: --seeds alone sets one process per seed`);
+    process.exit(2);
+  }
+  if (v8Flags.some((flag) => /^--(hash|random)-seed\b/.test(flag))) {
+    console.error('--seeds sets --hash-seed and --random-seed itself: drop them from --v8-flags');
+    process.exit(2);
+  }
+  settings.processes = seeds.length;
+}
+const seedFlags = (round) => (seeds === null ? [] : [`--hash-seed=${seeds[round]}`, `--random-seed=${seeds[round]}`]);
+function parseSeeds(spec) {
+  if (spec === undefined) return null;
+  const list = /^\d+$/.test(spec) ? Array.from({ length: Number(spec) }, (_, i) => i + 1) : spec.split(',').map(Number);
+  if (list.length === 0 || !list.every((seed) => Number.isInteger(seed) && seed > 0)) {
+    console.error(`--seeds takes a count (--seeds 3: seeds 1, 2, 3) or a list of positive integers (--seeds 7,11,13), not ${spec}`);
+    process.exit(2);
+  }
+  return list;
+}
 const frameworks = (args.frameworks ?? (quick ? 'express' : 'express,koa')).split(',');
 const tracingModes = (args.tracing ?? (quick ? 'off' : 'off,on')).split(',').map((mode) => mode === 'on');
 let packages;
@@ -116,7 +145,7 @@ const failures = [];
 async function worker() {
   for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
     const { group, variant, round } = job;
-    const name = `${group.framework}/tracing-${group.tracing ? 'on' : 'off'}/${variant.key}#${round + 1}`;
+    const name = `${group.framework}/tracing-${group.tracing ? 'on' : 'off'}/${variant.key}#${round + 1}${seeds === null ? '' : ` (seed ${seeds[round]})`}`;
     try {
       const result = await measureProcess({
         framework: group.framework,
@@ -124,7 +153,7 @@ async function worker() {
         tracing: group.tracing,
         dsn: sink.dsn,
         packageDir: variant.packageDir ?? packages[0].dir,
-        v8Flags,
+        v8Flags: [...v8Flags, ...seedFlags(round)],
         warmup: group.tracing ? Math.round(settings.warmup / 3) : settings.warmup,
         leadIn: group.tracing ? Math.round(settings.leadIn / 2) : settings.leadIn,
         requests: group.tracing ? settings.tracedRequests : settings.requests,
@@ -135,6 +164,7 @@ async function worker() {
       });
       group.results.get(variant.key).push({
         round,
+        seed: seeds?.[round] ?? null,
         startupMs: result.startupMs,
         warmupMs: result.warmupMs,
         totalMs: result.totalMs,
@@ -183,13 +213,38 @@ function restNoise(group) {
   return Math.max(Math.abs(median(aa) - 1), (quantile(aa, 0.75) - quantile(aa, 0.25)) / 2);
 }
 
+/** One process's JS & runtime instructions per request over all of its windows together. */
+const processRest = (run) => run.windows.reduce((sum, w) => sum + w.rest, 0) / run.windows.reduce((sum, w) => sum + w.completed, 0);
+/** Per process round (with --seeds: per seed), a variant's JS & runtime per request ÷ the base variant's in the same round. */
+function roundRatios(group, key, baseKey) {
+  const ratios = new Map();
+  for (const run of group.results.get(key)) {
+    const base = group.results.get(baseKey).find((b) => b.round === run.round);
+    if (base !== undefined) ratios.set(run.round, processRest(run) / processRest(base));
+  }
+  return ratios;
+}
+// Two-sided 95 % Student t quantiles by degrees of freedom (1–10; 2.0 beyond).
+const T95 = [Number.NaN, 12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23];
+/** Mean of the per-round ratios, the half-width of its 95 % interval (rounds as independent draws), min and max. */
+function overRounds(ratios) {
+  const values = [...ratios.values()].filter(Number.isFinite);
+  const n = values.length;
+  const mean = values.reduce((sum, v) => sum + v, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1)) : Number.NaN;
+  return { n, mean, half: ((T95[n - 1] ?? 2) * sd) / Math.sqrt(n), min: Math.min(...values), max: Math.max(...values) };
+}
+const fmtOver = ({ n, mean, half, min, max }) =>
+  n === 0 ? '—' : `${fmtRatio(mean)}${Number.isFinite(half) ? ` ±${half.toFixed(3)}` : ''} (${fmtRatio(min)}–${fmtRatio(max)})`;
+const roundName = (round) => (seeds === null ? `process ${round + 1}` : `seed ${seeds[round]}`);
+
 out(`# Instructions per request (${quick ? 'quick' : 'full'}), ${new Date(started).toISOString()}`);
 out();
 out(`- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; load average ${loadBefore} at start, ${loadavg()} at the end (instruction counts do not depend on it)`);
 out(`- node ${process.version}; ${valgrindVersion()}; @sentry/node ${version('@sentry/node')}; express ${version('express')}; koa ${version('koa')}`);
 out(`- measured servers: \`valgrind ${VALGRIND_ARGS.join(' ')} node ${v8Flags.join(' ')} bench/hot-path/server.cjs\``);
 out(`- package under test: ${packages.map((pkg) => `${pkg.label} = ${pkg.dir} (${git(pkg.dir)})`).join('; ')}`);
-out(`- per process: ${settings.warmup} warm-up requests uninstrumented (tracing on: ${Math.round(settings.warmup / 3)}), a lead-in window of ${settings.leadIn} (${Math.round(settings.leadIn / 2)}), then ${settings.windows} counted windows of ${settings.requests} requests (tracing on: ${settings.tracedRequests}); ${settings.connections} keep-alive connections; ${settings.processes} process(es) per variant`);
+out(`- per process: ${settings.warmup} warm-up requests uninstrumented (tracing on: ${Math.round(settings.warmup / 3)}), a lead-in window of ${settings.leadIn} (${Math.round(settings.leadIn / 2)}), then ${settings.windows} counted windows of ${settings.requests} requests (tracing on: ${settings.tracedRequests}); ${settings.connections} keep-alive connections; ${settings.processes} process(es) per variant${seeds === null ? ' (V8\'s random seeds)' : `, seeds ${seeds.join(', ')} (\`--hash-seed=S --random-seed=S\`, the same for every variant)`}`);
 out();
 out('Instructions are guest instructions of every thread of the server process (JavaScript, V8\'s runtime, its GC and');
 out('compiler threads, libuv, libc), counted by callgrind between dumps taken after each window; start-up and warm-up');
@@ -204,7 +259,11 @@ out();
 out('One A/A pair per group samples the process-to-process spread once: V8 tiers code up (and sometimes back down)');
 out('at moments that differ between processes, and a large **compiler** column says the warm-up has not reached a steady');
 out('state. With tracing on it has not, at these request counts, and the ratios moved by several percent between runs');
-out('whose A/A pairs looked tight; `--processes N` runs N processes per variant and pools their windows.');
+out('whose A/A pairs looked tight; `--processes N` runs N processes per variant and pools their windows. V8 also');
+out('seeds its string hashes randomly per process, which moves some costs (Express rebuilds hidden classes per request,');
+out('whose descriptor order follows the hashes); `--seeds N` gives process i of every variant the same fixed seed, and');
+out('with several processes a per-process table gives each ratio against the same round\'s app without us: their mean,');
+out('a 95 % interval treating the rounds as independent draws (Student t), and min–max.');
 out();
 
 const summary = [];
@@ -238,9 +297,27 @@ for (const group of groups) {
   out();
   out(`Noise floor (A/A): JS & runtime ${pct(noise)}; all instructions ${pct(Math.abs(aaTotal - 1))} (A/A ${fmtRatio(aaTotal)}), of which GC ${fmtRatio(aaGc)} ×.`);
   out();
+  const layerKeys = VARIANTS.map((variant) => variant.key).filter((key) => key !== 'none');
+  const sruKeys = layerKeys.filter((key) => key.startsWith('sru'));
+  const rounds = [...new Set(group.results.get('none').map((run) => run.round))].sort((a, b) => a - b);
+  if (settings.processes > 1) {
+    const ratios = Object.fromEntries(layerKeys.map((key) => [key, roundRatios(group, key, 'none')]));
+    const overNoop = Object.fromEntries(sruKeys.map((key) => [key, roundRatios(group, key, 'noop')]));
+    const label = (key) => VARIANTS.find((variant) => variant.key === key).label.replace(/^\+ /, '');
+    out('Per process, JS & runtime over all of its windows, × the same round\'s app without us:');
+    out();
+    out(`| round | app without us /req | ${layerKeys.map(label).join(' | ')} | ${sruKeys.map((key) => `${label(key)} ÷ no-op`).join(' | ')} |`);
+    out(`|---|---:|${layerKeys.map(() => '---:|').join('')}${sruKeys.map(() => '---:|').join('')}`);
+    for (const round of rounds) {
+      const base = group.results.get('none').find((run) => run.round === round);
+      out(`| ${roundName(round)} | ${fmtK(processRest(base))} | ${layerKeys.map((key) => fmtRatio(ratios[key].get(round))).join(' | ')} | ${sruKeys.map((key) => fmtRatio(overNoop[key].get(round))).join(' | ')} |`);
+    }
+    out(`| mean ±95 % (min–max) | ${fmtK(overRounds(new Map(rounds.map((round) => [round, processRest(group.results.get('none').find((run) => run.round === round))]))).mean)} | ${layerKeys.map((key) => fmtOver(overRounds(ratios[key]))).join(' | ')} | ${sruKeys.map((key) => fmtOver(overRounds(overNoop[key]))).join(' | ')} |`);
+    out();
+  }
   for (const key of VARIANTS.map((variant) => variant.key).filter((key) => key !== 'none' && key !== 'none-again')) {
     if (windowsOf(group, key).length === 0) continue;
-    summary.push({ title, key, overNoop: key === 'noop' ? Number.NaN : restRatio(group, key, 'noop'), rest: restRatio(group, key), aaRest: restRatio(group, 'none-again'), noise, total: pooledRatio(group, key, 'total'), aaTotal, gc: pooledRatio(group, key, 'gc'), aaGc });
+    summary.push({ title, key, overRounds: overRounds(roundRatios(group, key, 'none')), overRoundsNoop: key === 'noop' ? null : overRounds(roundRatios(group, key, 'noop')), aaRounds: overRounds(roundRatios(group, 'none-again', 'none')), overNoop: key === 'noop' ? Number.NaN : restRatio(group, key, 'noop'), rest: restRatio(group, key), aaRest: restRatio(group, 'none-again'), noise, total: pooledRatio(group, key, 'total'), aaTotal, gc: pooledRatio(group, key, 'gc'), aaGc });
   }
 }
 
@@ -252,6 +329,14 @@ for (const row of summary) {
   out(`| ${row.title} | ${row.key} | ${fmtRatio(row.rest)} (${fmtRatio(row.aaRest)}; ${pct(row.noise)}) | ${fmtRatio(row.overNoop)} | ${fmtRatio(row.total)} (${fmtRatio(row.aaTotal)}) | ${fmtRatio(row.gc)} (${fmtRatio(row.aaGc)}) |`);
 }
 out();
+if (settings.processes > 1) {
+  out(`## Summary over processes (${seeds === null ? `${settings.processes} per variant, V8's random seeds` : `seeds ${seeds.join(', ')}`}): JS & runtime, mean of the per-process ratios ±95 % (min–max)`);
+  out();
+  out('| group | layer | × the app without us | A/A control | × the no-op layer |');
+  out('|---|---|---:|---:|---:|');
+  for (const row of summary) out(`| ${row.title} | ${row.key} | ${fmtOver(row.overRounds)} | ${fmtOver(row.aaRounds)} | ${row.overRoundsNoop === null ? '—' : fmtOver(row.overRoundsNoop)} |`);
+  out();
+}
 if (failures.length > 0) {
   out('## Failed processes');
   out();
@@ -260,5 +345,5 @@ if (failures.length > 0) {
 }
 out(`(total ${((Date.now() - started) / 1000).toFixed(0)} s; ${sink.stats().envelopes} envelopes reached the loopback sink)`);
 writeFileSync(args.out ? path.resolve(args.out) : path.join(here, 'instructions-latest.md'), `${lines.join('\n')}\n`);
-if (args.json) writeFileSync(path.resolve(args.json), JSON.stringify({ settings, v8Flags, packages, groups: groups.map((g) => ({ ...g, results: Object.fromEntries(g.results) })) }, null, 1));
+if (args.json) writeFileSync(path.resolve(args.json), JSON.stringify({ settings, v8Flags, seeds, packages, groups: groups.map((g) => ({ ...g, results: Object.fromEntries(g.results) })) }, null, 1));
 process.exit(failures.length > 0 ? 1 : 0);
