@@ -2,7 +2,8 @@ import type { ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
 import type { SentryHandle } from '../sentry/locate-sentry.js';
 import { letGoOfSdkRequest, type BoundRequest, type CapturedFacts } from '../sentry/request-registry.js';
-import type { ClientShape, ProcessingMetadataShape, ScopeShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
+import { sdkRequestOfScope } from '../sentry/sdk-request.js';
+import type { ClientShape, ScopeShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
 import { isThenable } from '../util/is-thenable.js';
 import { readProperty } from '../util/read-property.js';
 import type { EventFiller, RequestFacts } from './event-filler.js';
@@ -152,7 +153,7 @@ export class RequestTie<Target> implements BoundRequest {
       const mapUserArgument = wait && !this.filler.hasMapUser ? undefined : framework.mapUserArgument(target);
       return { principal, request, resolution: this.filler.resolutionFor(target), mapUserArgument };
     }
-    const request = this.detachedRequest ?? requestFromMetadata(scopeMetadata(isolationScope), this.peer ?? undefined);
+    const request = this.detachedRequest ?? sdkRequestOfScope(isolationScope, this.peer ?? undefined);
     return { principal: this.principal, request, resolution: this.resolution ?? NO_TRUST, mapUserArgument: request };
   }
 
@@ -217,52 +218,4 @@ function detachRequest<Target>(framework: FrameworkAccess<Target>, target: Targe
   } catch {
     return undefined;
   }
-}
-
-/**
- * The SDK's processing metadata of a scope. Read from the scope's field where it is there (every SDK the contract test
- * covers): `getScopeData()` copies the whole scope, and with tracing on this runs for every request's segment span.
- */
-function scopeMetadata(scope: ScopeShape): ProcessingMetadataShape | undefined {
-  try {
-    const own = (scope as { _sdkProcessingMetadata?: unknown })._sdkProcessingMetadata;
-    if (own !== null && typeof own === 'object') return own as ProcessingMetadataShape;
-    return scope.getScopeData?.().sdkProcessingMetadata as ProcessingMetadataShape | undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * After the request ended: the SDK's own copy of it on the isolation scope (`normalizedRequest` and the socket peer
- * `ipAddress`; early 8.x kept the request itself).
- */
-function requestFromMetadata(metadata: ProcessingMetadataShape | undefined, peer: string | undefined): RequestLike | undefined {
-  if (metadata === undefined || metadata === null) return undefined;
-  // `readProperty`: the SDK builds this object anew per request, with a hidden class of its own each time.
-  const ipAddress = readProperty(metadata, 'ipAddress');
-  const remoteAddress = typeof ipAddress === 'string' ? ipAddress : peer;
-  const normalized = readProperty(metadata, 'normalizedRequest') as ProcessingMetadataShape['normalizedRequest'];
-  if (normalized !== undefined && normalized !== null && typeof normalized.headers === 'object' && normalized.headers !== null) {
-    return {
-      headers: normalized.headers as RequestLike['headers'],
-      socket: { remoteAddress },
-      method: typeof normalized.method === 'string' ? normalized.method : undefined,
-      url: pathOf(normalized.url),
-    };
-  }
-  // Early 8.x kept the request itself; its socket may have forgotten the peer by now.
-  const request = readProperty(metadata, 'request') as RequestLike | undefined;
-  if (request === undefined || request === null || typeof request !== 'object' || typeof request.headers !== 'object') return undefined;
-  return { headers: request.headers, socket: { remoteAddress }, method: request.method, url: request.originalUrl ?? request.url };
-}
-
-/** `https://host/path?q` → `/path?q`: the SDK keeps an absolute URL; the Request interface is built from the path. */
-function pathOf(url: unknown): string | undefined {
-  if (typeof url !== 'string') return undefined;
-  if (url.startsWith('/')) return url;
-  const scheme = url.indexOf('://');
-  if (scheme === -1) return undefined;
-  const slash = url.indexOf('/', scheme + 3);
-  return slash === -1 ? '/' : url.slice(slash);
 }

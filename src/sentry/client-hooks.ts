@@ -1,13 +1,26 @@
 import type { SentryHandle } from './locate-sentry.js';
+import type { RequestLike } from '../request-like.js';
+import { appearsInAddressHeaders } from '../request/address-headers.js';
 import { isolationScopeOfEndingSegment, noteEndingSpan } from './ending-segment.js';
+import { sdkRequestOfScope } from './sdk-request.js';
 import { boundRequestInContext, boundRequestOf, boundRequestOfEvent, type BoundRequest, type CapturedFacts } from './request-registry.js';
 import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, SentryEventShape, SpanJsonShape, SpanShape, TelemetryItemShape } from './sdk-shapes.js';
 
+/** What `preprocessEvent` learnt about an event of a bound request, for the processor that runs after the SDK's own. */
+interface PendingFill {
+  bound: BoundRequest;
+  facts: CapturedFacts;
+  appSetUser: Record<string, unknown>;
+  contextIsCallback: boolean;
+}
+/** An event of a request no tie was found for (see `withoutClientWrittenAddress`). */
+interface PendingUnbound {
+  bound: undefined;
+  request: RequestLike;
+  appSetIp: unknown;
+}
 /** Hint → what `preprocessEvent` learnt, for the event processor that runs after the SDK's own. */
-const pendingByHint = new WeakMap<
-  object,
-  { bound: BoundRequest; facts: CapturedFacts; appSetUser: Record<string, unknown>; contextIsCallback: boolean }
->();
+const pendingByHint = new WeakMap<object, PendingFill | PendingUnbound>();
 /**
  * On a segment span's JSON: whether `user.ip_address` was there before the SDK's request-data hook ran. A symbol
  * property (invisible to serialisation) rather than a WeakMap entry per traced request, which costs the GC more.
@@ -75,6 +88,26 @@ function safely(callback: (...args: never[]) => void): (...args: never[]) => voi
 }
 
 /**
+ * An event of a request we hold no tie for, so no trusted resolution (the app's own `withIsolationScope` inside a
+ * handler, a route before ours). The SDK puts a guess from client-settable headers (`X-Client-IP`,
+ * `X-Forwarded-For`, …) in `user.ip_address`, even over one the app set. Without the app's trust setting no such
+ * header is believed: the guess is replaced by the address the app set, or removed. As on bound requests, a value that
+ * appears in those headers is not taken for the app's own (Sentry's Hono integration sets its guess on the scope).
+ */
+function withoutClientWrittenAddress(event: SentryEventShape, pending: PendingUnbound): SentryEventShape {
+  const user = event.user;
+  const address = user?.ip_address;
+  if (user === undefined || address === undefined) return event;
+  const appIp = pending.appSetIp;
+  const appOwnIp = typeof appIp === 'string' && appIp !== '{{auto}}' && !appearsInAddressHeaders(pending.request, appIp) ? appIp : undefined;
+  if (address === appOwnIp || !appearsInAddressHeaders(pending.request, address)) return event;
+  if (appOwnIp !== undefined) user.ip_address = appOwnIp;
+  else delete user.ip_address;
+  if (Object.keys(user).length === 0) delete event.user;
+  return event;
+}
+
+/**
  * The request of a segment span: the one tied to the isolation scope the span started in (it may end in another
  * request's context), or, where the SDK did not show the span ending, the current context's.
  */
@@ -99,10 +132,18 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     safely((event: SentryEventShape, hint: EventHintShape) => {
       if (hint === null || typeof hint !== 'object') return;
       const bound = boundRequestOfEvent(handle, event, hint);
-      if (bound === undefined) return;
       const metadata = event.sdkProcessingMetadata;
       const isolation = metadata?.capturedSpanIsolationScope ?? handle.acs.getIsolationScope();
       const current = metadata?.capturedSpanScope ?? handle.acs.getCurrentScope();
+      if (bound === undefined) {
+        // A request's event without its tie: the app's own withIsolationScope inside a handler (a clone of the
+        // request's scope, which shares the SDK's copy of the request but not our tie), or a route before ours.
+        const request = sdkRequestOfScope(isolation);
+        if (request === undefined) return;
+        const appSetIp = applicationSetUser(event, hint, current, isolation, handle.carrier.globalScope).ip_address;
+        pendingByHint.set(hint, { bound: undefined, request, appSetIp });
+        return;
+      }
       const appSetUser = applicationSetUser(event, hint, current, isolation, handle.carrier.globalScope);
       const contextIsCallback = typeof hint.captureContext === 'function';
       // With a callback, appSetUser is the scopes' and the event's user alone: what the callback adds shows up later.
@@ -117,6 +158,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     if (pending === undefined) return event;
     pendingByHint.delete(hint);
     try {
+      if (pending.bound === undefined) return withoutClientWrittenAddress(event, pending);
       const appSetUser = pending.contextIsCallback ? withCallbackUser(pending.appSetUser, event.user) : pending.appSetUser;
       return pending.bound.fillEvent(event, pending.facts, appSetUser, client);
     } catch {

@@ -34,6 +34,20 @@ describe('Express + @sentry/node: the client address', () => {
     expect(event.request.env.REMOTE_ADDR).toBe('2001:db8:cafe::17');
   });
 
+  it("inside the app's own withIsolationScope (no tie there) the SDK's header-derived user.ip_address is removed", async () => {
+    const fixture = await app({ sentry: piiOptions(true) });
+    await request(fixture.url).get('/own-isolation-scope?tag=wis-spoof').set(SPOOF).expect(200);
+    const event = await eventMatching(suite.receiver(), 'own isolation scope wis-spoof');
+    expect(JSON.stringify(event.user ?? {})).not.toMatch(/6\.6\.6\.6|5\.5\.5\.5|4\.4\.4\.4|3\.3\.3\.3/);
+  });
+
+  it("inside the app's own withIsolationScope the ip_address the app set wins over the SDK's header guess", async () => {
+    const fixture = await app({ sentry: piiOptions(true) });
+    await request(fixture.url).get('/own-isolation-scope?tag=wis-app&appIp=203.0.113.50').set(SPOOF).expect(200);
+    const event = await eventMatching(suite.receiver(), 'own isolation scope wis-app');
+    expect(event.user?.ip_address).toBe('203.0.113.50');
+  });
+
   it('setUserIp also writes the trusted address to user.ip_address', async () => {
     const fixture = await app({ trustProxy: 1, options: { setUserIp: true } });
     await request(fixture.url).get('/message?tag=setuserip').set('X-Forwarded-For', '6.6.6.6, 198.51.100.8').expect(200);
