@@ -1,8 +1,8 @@
 import type { SentryHandle } from './locate-sentry.js';
 import type { RequestLike } from '../request-like.js';
-import { appearsInAddressHeaders } from '../request/address-headers.js';
 import { isolationScopeOfEndingSegment, noteEndingSpan } from './ending-segment.js';
 import { sdkRequestOfScope } from './sdk-request.js';
+import { withoutClientWrittenAddress } from './unbound-event.js';
 import { boundRequestInContext, boundRequestOf, boundRequestOfEvent, type BoundRequest, type CapturedFacts } from './request-registry.js';
 import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, SentryEventShape, SpanJsonShape, SpanShape, TelemetryItemShape } from './sdk-shapes.js';
 
@@ -88,26 +88,6 @@ function safely(callback: (...args: never[]) => void): (...args: never[]) => voi
 }
 
 /**
- * An event of a request we hold no tie for, so no trusted resolution (the app's own `withIsolationScope` inside a
- * handler, a route before ours). The SDK puts a guess from client-settable headers (`X-Client-IP`,
- * `X-Forwarded-For`, …) in `user.ip_address`, even over one the app set. Without the app's trust setting no such
- * header is believed: the guess is replaced by the address the app set, or removed. As on bound requests, a value that
- * appears in those headers is not taken for the app's own (Sentry's Hono integration sets its guess on the scope).
- */
-function withoutClientWrittenAddress(event: SentryEventShape, pending: PendingUnbound): SentryEventShape {
-  const user = event.user;
-  const address = user?.ip_address;
-  if (user === undefined || address === undefined) return event;
-  const appIp = pending.appSetIp;
-  const appOwnIp = typeof appIp === 'string' && appIp !== '{{auto}}' && !appearsInAddressHeaders(pending.request, appIp) ? appIp : undefined;
-  if (address === appOwnIp || !appearsInAddressHeaders(pending.request, address)) return event;
-  if (appOwnIp !== undefined) user.ip_address = appOwnIp;
-  else delete user.ip_address;
-  if (Object.keys(user).length === 0) delete event.user;
-  return event;
-}
-
-/**
  * The request of a segment span: the one tied to the isolation scope the span started in (it may end in another
  * request's context), or, where the SDK did not show the span ending, the current context's.
  */
@@ -158,7 +138,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     if (pending === undefined) return event;
     pendingByHint.delete(hint);
     try {
-      if (pending.bound === undefined) return withoutClientWrittenAddress(event, pending);
+      if (pending.bound === undefined) return withoutClientWrittenAddress(event, pending.request, pending.appSetIp);
       const appSetUser = pending.contextIsCallback ? withCallbackUser(pending.appSetUser, event.user) : pending.appSetUser;
       return pending.bound.fillEvent(event, pending.facts, appSetUser, client);
     } catch {
