@@ -4,11 +4,12 @@ import type { SentryEventShape } from './sdk-shapes.js';
 
 /**
  * An event of a request we hold no tie for, so no trusted resolution (the app's own `withIsolationScope` inside a
- * handler, a route before ours). The SDK puts a guess from client-settable headers (`X-Client-IP`,
- * `X-Forwarded-For`, …) in `user.ip_address`, even over one the app set. Without the app's trust setting no such
- * header is believed: the guess is replaced by the address the app set, or removed. As on bound requests, a value that
- * appears in those headers is not taken for the app's own (Sentry's Hono integration sets its guess on the scope),
- * and `{{auto}}`, which a server must never send, goes too.
+ * handler, a route before ours). The SDK puts its own guess in `user.ip_address` (@sentry/node 11: from
+ * client-settable headers such as `X-Client-IP`, `X-Forwarded-For`; 9: the socket peer), even over one the app set.
+ * The address the app set wins. Otherwise, without the app's trust setting no header is believed: a guess taken from
+ * one is removed, and so is `{{auto}}`, which a server must never send. As on bound requests, a value that appears in
+ * those headers is not taken for the app's own: Sentry's Hono integration puts its header guess on the scope's user,
+ * where it cannot be told from one the app set, and a client must never choose the address Sentry records.
  * `appSetIp`: the `ip_address` of the user the app set (scopes, capture context, event), read before the SDK's
  * processors ran.
  *
@@ -21,9 +22,13 @@ export function withoutClientWrittenAddress(event: SentryEventShape, request: Re
   const address = user?.ip_address;
   if (user === undefined || address === undefined) return event;
   const appOwnIp = typeof appSetIp === 'string' && appSetIp !== '{{auto}}' && !appearsInAddressHeaders(request, appSetIp) ? appSetIp : undefined;
-  if (address === appOwnIp || (address !== '{{auto}}' && !appearsInAddressHeaders(request, address))) return event;
-  if (appOwnIp !== undefined) user.ip_address = appOwnIp;
-  else delete user.ip_address;
+  if (appOwnIp !== undefined) {
+    // @sentry/node 9 puts the socket peer there over the app's value, 11 its header guess: the app's wins.
+    user.ip_address = appOwnIp;
+    return event;
+  }
+  if (address !== '{{auto}}' && !appearsInAddressHeaders(request, address)) return event;
+  delete user.ip_address;
   if (Object.keys(user).length === 0) delete event.user;
   return event;
 }

@@ -13,6 +13,7 @@ describe('withoutClientWrittenAddress: the user.ip_address of an event no tie fi
     ["the SDK's guess from X-Forwarded-For is removed, the rest of the user stays", spoofed, { id: 'u1', ip_address: '6.6.6.6' }, undefined, { id: 'u1' }],
     ["the app's own address (no header carries it) replaces the SDK's guess over it", spoofed, { ip_address: '5.5.5.5' }, '203.0.113.50', { ip_address: '203.0.113.50' }],
     ["an address the app copied from an address header is not taken for the app's own", spoofed, { ip_address: '6.6.6.6' }, '6.6.6.6', undefined],
+    ["the app's own address replaces the SDK's socket peer over it (@sentry/node 9)", plain, { ip_address: '127.0.0.1' }, '203.0.113.50', { ip_address: '203.0.113.50' }],
     ["an address no header carries (the SDK's socket peer) stays", plain, { ip_address: '198.51.100.4' }, undefined, { ip_address: '198.51.100.4' }],
     ['"{{auto}}", which a server never sends, is removed', plain, { id: 'u1', ip_address: '{{auto}}' }, undefined, { id: 'u1' }],
     ['nothing is added where the event has no address (a switched-off category stays off)', spoofed, { id: 'u1' }, '203.0.113.50', { id: 'u1' }],
