@@ -3,7 +3,7 @@ import type { RequestLike } from '../request-like.js';
 import { isolationScopeOfEndingSegment, noteEndingSpan } from './ending-segment.js';
 import { sdkRequestOfScope } from './sdk-request.js';
 import { withoutClientWrittenAddress } from './unbound-event.js';
-import { boundRequestInContext, boundRequestOf, boundRequestOfEvent, type BoundRequest, type CapturedFacts } from './request-registry.js';
+import { boundRequestInContext, boundRequestOf, boundRequestOfEvent, carriesRequestMetadata, type BoundRequest, type CapturedFacts } from './request-registry.js';
 import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, SentryEventShape, SpanJsonShape, SpanShape, TelemetryItemShape } from './sdk-shapes.js';
 
 /** What `preprocessEvent` learnt about an event of a bound request, for the processor that runs after the SDK's own. */
@@ -89,14 +89,17 @@ function safely(callback: (...args: never[]) => void): (...args: never[]) => voi
 
 /**
  * The request of a segment span: the one tied to the isolation scope the span started in (it may end in another
- * request's context), or, where the SDK did not show the span ending, the current context's.
+ * request's context). A span that started in a scope that is no request's (the default one: on the fork path,
+ * Express's instrumentation brings it back in handlers, so an app's own `startSpan` records it) takes the current
+ * context's, as does one the SDK did not show ending. A request's own scope without a tie fills nothing.
  */
 function boundRequestOfSegment(handle: SentryHandle, span: SpanJsonShape): { bound: BoundRequest; isolationScope: ScopeShape } | undefined {
   const isolationScope = isolationScopeOfEndingSegment(span);
   if (isolationScope === undefined) return boundRequestInContext(handle);
   if (isolationScope === null) return undefined;
   const bound = boundRequestOf(isolationScope);
-  return bound === undefined ? undefined : { bound, isolationScope };
+  if (bound !== undefined) return { bound, isolationScope };
+  return carriesRequestMetadata(isolationScope) ? undefined : boundRequestInContext(handle);
 }
 
 /** Installs, once per client, the hooks that do all the work when an event, span, log or metric is captured. */

@@ -66,7 +66,7 @@ export function tieToScope(handle: SentryHandle, scope: ScopeShape, bound: Bound
  * claim. Read from the scope's field (what `getScopeData()` returns, without its per-call copies); the SDK contract
  * test pins the field.
  */
-function carriesRequestMetadata(scope: ScopeShape): boolean {
+export function carriesRequestMetadata(scope: ScopeShape): boolean {
   const metadata = (scope as { _sdkProcessingMetadata?: ProcessingMetadataShape | null })._sdkProcessingMetadata;
   // `readProperty`: the SDK builds this object anew per request, with a hidden class of its own each time.
   return metadata !== undefined && metadata !== null && typeof metadata === 'object' && (readProperty(metadata, 'normalizedRequest') != null || readProperty(metadata, 'request') != null);

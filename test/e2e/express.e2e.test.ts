@@ -161,6 +161,16 @@ describe('Express + @sentry/node: tracing', () => {
     await suite.receiver().waitFor(() => suite.receiver().spans().some((span) => span.is_segment && span.attributes?.['user.id']?.value === 'mapped@acme'));
   });
 
+  traced("@sentry/node 11, without the SDK's HTTP integration (we fork the scope): the app's own segment span carries the user", async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, noHttpIntegration: true });
+    await request(fixture.url).get('/jwt/app-span?tag=forked').set('Authorization', `Bearer ${token({ sub: 'spanned' })}`).expect(200, 'spanned');
+    const isAppSpan = (span: { is_segment?: boolean; name?: string }) => span.is_segment === true && span.name === 'app-span forked';
+    await suite.receiver().waitFor(() => suite.receiver().spans().some(isAppSpan));
+    const segment = suite.receiver().spans().find(isAppSpan);
+    expect(segment.attributes['user.id']?.value).toBe('spanned');
+    expect(segment.attributes['user.ip_address']?.value).toBe('127.0.0.1');
+  });
+
   traced("@sentry/node 11: a long poll ended from another request's context keeps its own user and address on its segment span", async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
     const parked = request(fixture.url).get('/jwt/park?key=lp').set('Authorization', `Bearer ${token({ sub: 'parked' })}`).set('X-Forwarded-For', '198.51.100.31');
