@@ -88,6 +88,11 @@ export class PrincipalReader<Target> {
     }
   }
 
+  /** Whether the principal comes from `getUser`, which may read the app's own async context, not only the request. */
+  get hasGetUser(): boolean {
+    return this.options.getUser !== undefined;
+  }
+
   /**
    * Whether `readAtRelease` would call a synchronous `getUser`, which may read the app's own async context (an
    * AsyncLocalStorage): then it must not run in another request's.

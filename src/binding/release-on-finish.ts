@@ -2,7 +2,7 @@ import { subscribe } from 'node:diagnostics_channel';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { SentryHandle } from '../sentry/locate-sentry.js';
-import { boundRequestOf, boundRequestOfContext } from '../sentry/request-registry.js';
+import { boundRequestOf, boundRequestOfContext, type BoundRequest } from '../sentry/request-registry.js';
 import type { AsyncContextStrategyShape } from '../sentry/sdk-shapes.js';
 import { readProperty } from '../util/read-property.js';
 import { RequestTie } from './request-tie.js';
@@ -55,7 +55,7 @@ function onResponseFinish(message: unknown): void {
   try {
     const { request, socket } = message as { request?: unknown; socket?: SocketWithTie };
     const serving = socket?.[kServingTie];
-    if (serving !== undefined && serving.keepIfServing(request, isOtherRequestsContext)) {
+    if (serving !== undefined && serving.keepIfServing(request, requestOfCurrentContext)) {
       (socket as SocketWithTie)[kServingTie] = undefined;
       letGoSoon(serving);
       return;
@@ -75,18 +75,19 @@ function onResponseFinish(message: unknown): void {
 }
 
 /**
- * Whether the current async context is another request's: a response can be ended from there (a callback-style store
- * or client, a long poll answered by another request). Only asked before a synchronous `getUser` is called.
+ * The request whose async context this is: `undefined` for none, `null` where it cannot be read. A response can be
+ * ended from another request's context (a callback-style store or client, a long poll answered by another request);
+ * asked only before a `getUser` is called there.
  */
-export function isOtherRequestsContext(tie: RequestTie<unknown>): boolean {
+export function requestOfCurrentContext(): BoundRequest | null | undefined {
   try {
     for (let i = 0; i < watchedStrategies.length; i++) {
       const bound = boundRequestOfContext(watchedStrategies[i] as AsyncContextStrategyShape);
-      if (bound !== undefined) return bound !== tie;
+      if (bound !== undefined) return bound;
     }
-    return false;
+    return undefined;
   } catch {
-    return true; // unknown: do not call getUser here
+    return null;
   }
 }
 

@@ -6,7 +6,7 @@ import { runInForkedScope, tieToScope } from '../sentry/request-registry.js';
 import type { ClientShape, ScopeShape } from '../sentry/sdk-shapes.js';
 import { EventFiller } from './event-filler.js';
 import type { FrameworkAccess, ResponseLike } from './framework.js';
-import { isOtherRequestsContext, releaseOnFinish, watchFinishedResponses } from './release-on-finish.js';
+import { releaseOnFinish, requestOfCurrentContext, watchFinishedResponses } from './release-on-finish.js';
 import { RequestTie } from './request-tie.js';
 
 export { GET_USER_TIMEOUT_MS } from './principal-reader.js';
@@ -36,7 +36,7 @@ function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | un
     // still runs and holds the request anyway. Keep the tie live, so what it captures later still reads the request
     // (an async getUser included); the SDK's scope bounds how long. Aborted requests are rare; completed ones let go.
     if (response.writableFinished === false) return;
-    tie.release(isOtherRequestsContext);
+    tie.release(requestOfCurrentContext);
   };
   // `instanceof` reads no property of the response (Express's get a new hidden class per request: every read misses).
   if (response instanceof EventEmitter) addNodeListener.call(response, 'close', release);

@@ -1,7 +1,7 @@
 import type { ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
 import type { SentryHandle } from '../sentry/locate-sentry.js';
-import { letGoOfSdkRequest, type BoundRequest, type CapturedFacts } from '../sentry/request-registry.js';
+import { boundRequestOfContext, letGoOfSdkRequest, type BoundRequest, type CapturedFacts } from '../sentry/request-registry.js';
 import { sdkRequestOfScope } from '../sentry/sdk-request.js';
 import type { ClientShape, ScopeShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
 import { isThenable } from '../util/is-thenable.js';
@@ -12,6 +12,9 @@ import { trustNothing } from '../ip/trust.js';
 
 /** Where nothing could be kept about the trust setting: believe no header. */
 const NO_TRUST: ClientIpResolution = { trust: trustNothing, forwardedHeader: 'x-forwarded-for', clientIpHeader: undefined };
+
+/** Reads the request whose async context this is: `undefined` for none, `null` where it cannot be read. */
+export type ContextRequestReader = () => BoundRequest | null | undefined;
 
 /**
  * One request's tie to its Sentry isolation scope. Holds the framework object while the request runs and lets go of
@@ -63,8 +66,8 @@ export class RequestTie<Target> implements BoundRequest {
    * The response closed (the `close` listener of a request Node's finish channel does not report: HTTP/2, no Node
    * socket): keep what later events need, then drop the framework object. Nothing here may throw.
    */
-  release(otherRequestsContext: (tie: RequestTie<unknown>) => boolean): void {
-    this.keep(otherRequestsContext);
+  release(contextRequest: ContextRequestReader): void {
+    this.keep(contextRequest);
     this.letGo();
   }
 
@@ -74,18 +77,15 @@ export class RequestTie<Target> implements BoundRequest {
    * the app's async context), the trust resolution, and on the
    * fork path a copy of the request (on SDK 8 the peer). The framework object stays until `letGo`, so the app's own
    * `finish`/`close` listeners and the segment span the SDK ends after this still read the live request (`mapUser`
-   * gets `req`, an async `getUser` is called). A synchronous `getUser` is not called where `otherRequestsContext`
-   * says the context is another request's (the app ended this response from there): it could read that request's
-   * user from the app's async context. Runs once; nothing here may throw.
+   * gets `req`, an async `getUser` is called). `contextRequest` names the request whose async context this is: a
+   * `getUser` called in another request's may read that request's user (see `principalInContextOf`). Runs once;
+   * nothing here may throw.
    */
-  keep(otherRequestsContext?: (tie: RequestTie<unknown>) => boolean): void {
+  keep(contextRequest?: ContextRequestReader): void {
     const target = this.target;
     if (target === undefined || this.resolution !== undefined) return;
     try {
-      const reader = this.filler.reader;
-      if (this.principal === undefined && !(reader.callsGetUserAtRelease && otherRequestsContext?.(this as RequestTie<unknown>) === true)) {
-        this.principal = reader.readAtRelease(target);
-      }
+      if (this.principal === undefined) this.principal = this.principalAtRelease(target, contextRequest);
       if (this.fork !== false) this.detachedRequest = detachRequest(this.filler.framework, target, false);
       else if (this.peer === undefined) this.peer = peerOf(this.filler.framework.request(target));
       this.resolution = this.filler.resolutionFor(target);
@@ -111,7 +111,7 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   /** A response finished: whether it answered this tie's (live) request; if so, `keep` now. */
-  keepIfServing(nodeRequest: unknown, otherRequestsContext?: (tie: RequestTie<unknown>) => boolean): boolean {
+  keepIfServing(nodeRequest: unknown, contextRequest?: ContextRequestReader): boolean {
     const target = this.target;
     if (target === undefined || nodeRequest === undefined || nodeRequest === null) return false;
     let request: unknown;
@@ -121,8 +121,61 @@ export class RequestTie<Target> implements BoundRequest {
       return false;
     }
     if (request !== nodeRequest) return false;
-    this.keep(otherRequestsContext);
+    this.keep(contextRequest);
     return true;
+  }
+
+  /** The principal kept when the response finished, read by the detection chain or a synchronous `getUser`. */
+  private principalAtRelease(target: Target, contextRequest: ContextRequestReader | undefined): unknown {
+    const reader = this.filler.reader;
+    if (!reader.callsGetUserAtRelease || contextRequest === undefined) return reader.readAtRelease(target);
+    const other = contextRequest();
+    if (other === undefined || other === this) return reader.readAtRelease(target);
+    return other instanceof RequestTie ? this.principalInContextOf(other, target) : undefined;
+  }
+
+  /**
+   * A synchronous `getUser`'s answer for this request, called in `other`'s async context: believed only where `other`'s
+   * own answer differs — a `getUser` that reads the app's async context (an AsyncLocalStorage) answers both with
+   * that request's user; one that reads the request answers each with its own. `undefined` where not believed or not
+   * known (an async `getUser` is not called here: what it settles with could not be compared).
+   */
+  private principalInContextOf(other: RequestTie<unknown>, target: Target): unknown {
+    const reader = this.filler.reader;
+    const principal = reader.readAtRelease(target);
+    if (principal === undefined || principal === null) return undefined;
+    if (other.filler.reader !== reader) return undefined;
+    return Object.is(other.principalForComparison(), principal) ? undefined : principal;
+  }
+
+  /** This request's principal as its own `getUser` gives it now (its context is the current one), or the kept one. */
+  private principalForComparison(): unknown {
+    const target = this.target;
+    return target === undefined ? this.principal : this.filler.reader.readAtRelease(target);
+  }
+
+  /** The request of the current async context when it is another one than this (only asked with a `getUser`). */
+  private otherRequestInContext(handle: SentryHandle): RequestTie<unknown> | null | undefined {
+    try {
+      const bound = boundRequestOfContext(handle.acs);
+      if (bound === undefined || bound === this) return undefined;
+      return bound instanceof RequestTie ? bound : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The principal for a capture while the request is live (`wait`: an event, which may wait for an async `getUser`). */
+  private livePrincipal(target: Target, handle: SentryHandle, wait: boolean): unknown {
+    const reader = this.filler.reader;
+    const other = reader.hasGetUser ? this.otherRequestInContext(handle) : undefined;
+    if (other === undefined) {
+      const principal = reader.read(target, handle, this.settler());
+      return !wait && isThenable(principal) ? this.principal : principal;
+    }
+    // Another request's context (a long poll's segment span ended by the request that answered it): never a promise
+    // whose answer would be kept as this request's.
+    return (other === null ? undefined : this.principalInContextOf(other, target)) ?? this.principal;
   }
 
   ranInForkedScope(scope: ScopeShape): void {
@@ -145,8 +198,7 @@ export class RequestTie<Target> implements BoundRequest {
     const target = this.target;
     if (target !== undefined) {
       const framework = this.filler.framework;
-      let principal = this.filler.reader.read(target, handle, this.settler());
-      if (!wait && isThenable(principal)) principal = this.principal;
+      const principal = this.livePrincipal(target, handle, wait);
       // An event may be processed later (async processors, an async getUser): what it keeps must not be the request
       // object. Spans, logs and metrics are filled right away and may read the live request.
       const request = wait ? detachRequest(framework, target, true) : liveRequest(framework.request(target), framework.originalUrl?.(target));

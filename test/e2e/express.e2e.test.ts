@@ -171,18 +171,44 @@ describe('Express + @sentry/node: tracing', () => {
     expect(segment.attributes['user.ip_address']?.value).toBe('127.0.0.1');
   });
 
-  traced("@sentry/node 11: a long poll ended from another request's context keeps its own user and address on its segment span", async () => {
-    const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
-    const parked = request(fixture.url).get('/jwt/park?key=lp').set('Authorization', `Bearer ${token({ sub: 'parked' })}`).set('X-Forwarded-For', '198.51.100.31');
+  /** A long poll (/jwt/park, user 'parked') answered by another request (/jwt/wake, user 'waker'). */
+  async function longPoll(fixtureUrl: string): Promise<{ park: Record<string, { value?: unknown }>; wake: Record<string, { value?: unknown }> }> {
+    suite.receiver().items.length = 0; // the spans and events of an earlier long poll have the same names
+    const parked = request(fixtureUrl).get('/jwt/park?key=lp').set('Authorization', `Bearer ${token({ sub: 'parked' })}`).set('X-Forwarded-For', '198.51.100.31');
     const parkedDone = parked.then((res) => res);
     await new Promise((resolve) => setTimeout(resolve, 100)); // the park request is in its handler
-    await request(fixture.url).get('/jwt/wake?key=lp').set('Authorization', `Bearer ${token({ sub: 'waker' })}`).set('X-Forwarded-For', '198.51.100.32').expect(200, 'woke');
+    await request(fixtureUrl).get('/jwt/wake?key=lp').set('Authorization', `Bearer ${token({ sub: 'waker' })}`).set('X-Forwarded-For', '198.51.100.32').expect(200, 'woke');
     expect((await parkedDone).text).toBe('woken');
-    const isPark = (span: { is_segment?: boolean; name?: string }) => span.is_segment === true && String(span.name).includes('/jwt/park');
-    await suite.receiver().waitFor(() => suite.receiver().spans().some(isPark));
-    const segment = suite.receiver().spans().find(isPark);
-    expect(segment.attributes['user.id']?.value).toBe('parked');
-    expect(segment.attributes['user.ip_address']?.value).toBe('198.51.100.31');
+    const segment = (path: string) => (span: { is_segment?: boolean; name?: string }) => span.is_segment === true && String(span.name).includes(path);
+    await suite.receiver().waitFor(() => suite.receiver().spans().some(segment('/jwt/park')) && suite.receiver().spans().some(segment('/jwt/wake')));
+    return {
+      park: suite.receiver().spans().find(segment('/jwt/park')).attributes,
+      wake: suite.receiver().spans().find(segment('/jwt/wake')).attributes,
+    };
+  }
+
+  traced("@sentry/node 11: a long poll ended from another request's context keeps its own user and address on its segment span", async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
+    const { park } = await longPoll(fixture.url);
+    expect(park['user.id']?.value).toBe('parked');
+    expect(park['user.ip_address']?.value).toBe('198.51.100.31');
+  });
+
+  traced("@sentry/node 11: a getUser that reads the request gives a long poll's segment span its own user, also when another request ends it", async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, getUser: 'jwtPayload' });
+    const { park, wake } = await longPoll(fixture.url);
+    expect(park['user.id']?.value).toBe('parked');
+    expect(wake['user.id']?.value).toBe('waker');
+    // Captured after the response, from the request's own timer: what was kept when the waker ended it.
+    expect((await eventMatching(suite.receiver(), 'after park lp')).user?.id).toBe('parked');
+  });
+
+  traced("@sentry/node 11: a getUser that reads the app's own async context never gives a long poll's segment span the user of the request that ended it", async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, getUser: 'appContext' });
+    const { park, wake } = await longPoll(fixture.url);
+    expect(wake['user.id']?.value).toBe('waker'); // the getUser works in the request's own context
+    expect(park['user.id']?.value).not.toBe('waker');
+    expect((await eventMatching(suite.receiver(), 'after park lp')).user?.id).not.toBe('waker');
   });
 
   transactions('@sentry/node 8–10: the transaction event carries the user and the trusted address', async () => {

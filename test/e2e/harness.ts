@@ -46,7 +46,7 @@ export interface FixtureConfig {
   sentry?: Record<string, unknown>;
   options?: Record<string, unknown>;
   middleware?: 'before' | 'after' | 'none';
-  getUser?: 'headerAsync' | 'throws' | 'rejects' | 'hangs' | 'odd';
+  getUser?: 'headerAsync' | 'throws' | 'rejects' | 'hangs' | 'odd' | 'appContext' | 'jwtPayload';
   mapUser?: 'tenant' | 'viaFramework';
   trustProxy?: unknown;
   proxy?: boolean;

@@ -26,9 +26,12 @@ const framework: FrameworkAccess<http.IncomingMessage> = {
 const filler = new EventFiller(parseOptions(undefined, ADAPTER_OPTION_NAMES, true), framework);
 // A synchronous getUser that reads the app's async context (played by `current`, as an AsyncLocalStorage would be).
 const userOfScope = new WeakMap<ScopeShape, { id: string }>();
-const contextGetUserFiller = new EventFiller(
-  parseOptions({ getUser: () => userOfScope.get(current) }, ADAPTER_OPTION_NAMES, true),
-  { ...framework, callGetUser: (getUser, req) => (getUser as (req: http.IncomingMessage) => unknown)(req) },
+const callingGetUser: FrameworkAccess<http.IncomingMessage> = { ...framework, callGetUser: (getUser, req) => (getUser as (req: http.IncomingMessage) => unknown)(req) };
+const contextGetUserFiller = new EventFiller(parseOptions({ getUser: () => userOfScope.get(current) }, ADAPTER_OPTION_NAMES, true), callingGetUser);
+// A synchronous getUser that reads the request itself.
+const requestGetUserFiller = new EventFiller(
+  parseOptions({ getUser: (req: http.IncomingMessage) => ({ id: `user of ${req.url}` }) }, ADAPTER_OPTION_NAMES, true),
+  callingGetUser,
 );
 const requestScope = (): ScopeShape => ({ _sdkProcessingMetadata: { normalizedRequest: { headers: {} } } }) as ScopeShape;
 
@@ -60,7 +63,8 @@ const arrived: Held[] = [];
 const server = http.createServer((req, res) => {
   const scope = requestScope();
   userOfScope.set(scope, { id: `user of ${req.url}` });
-  const tie = new RequestTie(req.url?.startsWith('/context-user') ? contextGetUserFiller : filler, req, false, false);
+  const chosen = req.url?.startsWith('/context-user') ? contextGetUserFiller : req.url?.startsWith('/request-user') ? requestGetUserFiller : filler;
+  const tie = new RequestTie(chosen, req, false, false);
   expect(tieToScope(handle, scope, tie, req)).toBe(true);
   expect(releaseOnFinish(req, tie as RequestTie<unknown>)).toBe(true);
   const held: Held = { tie, scope, res };
@@ -136,12 +140,14 @@ describe('a finished response lets go of its own request only (Node’s finish c
   });
 
   it.each([
-    ['its own', 'its user', 'first', 'user of /context-user/1'],
-    ['another request’s', 'no user, not that request’s', 'second', undefined],
+    ['its own', 'its user', 'reads the app’s context', 'context-user', 'first', 'user of /context-user/1'],
+    ['another request’s', 'no user, not that request’s', 'reads the app’s context', 'context-user', 'second', undefined],
+    ['its own', 'its user', 'reads the request', 'request-user', 'first', 'user of /request-user/1'],
+    ['another request’s', 'its own user', 'reads the request', 'request-user', 'second', 'user of /request-user/1'],
   ] as const)(
-    'a response ended in %s async context keeps %s from a synchronous getUser that reads the app’s context',
-    async (_context, _kept, currentScope, keptPrincipal) => {
-      const answers = [get('/context-user/1'), get('/context-user/2')];
+    'a response ended in %s async context keeps %s from a synchronous getUser that %s',
+    async (_context, _kept, _reads, path, currentScope, keptPrincipal) => {
+      const answers = [get(`/${path}/1`), get(`/${path}/2`)];
       const [first, second] = await arrivals(2);
       current = (currentScope === 'first' ? first : second)!.scope;
       first!.res.end('first');
