@@ -21,6 +21,8 @@ const nodeBindings = (c: Context): NodeBindings | undefined => c.env as NodeBind
 
 const hono: FrameworkAccess<Context> = {
   name: 'Hono',
+  // Sentry's Hono middleware sets its header guess as the isolation scope's user.ip_address.
+  sdkPutsAddressGuessOnScope: true,
   // The Node request keeps the URL as received; Hono's routing never rewrites it.
   request: (c) => nodeBindings(c)?.incoming,
   response: (c) => nodeBindings(c)?.outgoing,

@@ -32,6 +32,11 @@ export interface ResponseLike {
  */
 export interface FrameworkAccess<Target> {
   readonly name: string;
+  /**
+   * Sentry's integration for this framework sets its guess from client-settable headers as the isolation scope's
+   * `user.ip_address` (Hono), where it looks like an address the app set (see `untiedUserAddress`).
+   */
+  readonly sdkPutsAddressGuessOnScope?: boolean;
   /** The Node request behind the framework object; `undefined` where there is none (Hono off Node). */
   request(target: Target): RequestLike | undefined;
   /** The Node response behind the framework object; `undefined` when there is none. */

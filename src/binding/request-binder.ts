@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ParsedOptions } from '../options/parse-options.js';
-import { ensureClientHooks } from '../sentry/client-hooks.js';
+import { ensureClientHooks, noteSdkAddressGuessOnScope } from '../sentry/client-hooks.js';
 import { clientOfScope, currentClient, locateSentry, sdkKeepsPeer, type SentryHandle } from '../sentry/locate-sentry.js';
 import { runInForkedScope, tieToScope } from '../sentry/request-registry.js';
 import type { ClientShape, ScopeShape } from '../sentry/sdk-shapes.js';
@@ -50,6 +50,8 @@ function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | un
  */
 export function createRequestBinder<Target>(options: ParsedOptions, framework: FrameworkAccess<Target>): RequestBinder<Target> {
   const filler = new EventFiller(options, framework);
+  if (framework.sdkPutsAddressGuessOnScope === true) noteSdkAddressGuessOnScope();
+  hookClientEarly();
   let knownHandle: SentryHandle | undefined;
   let hookedClient: ClientShape | undefined;
   /** Whether to read the socket peer when a response finishes, for `knownHandle`'s SDK (see `sdkKeepsPeer`). */
@@ -121,6 +123,20 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
       return enterSlowly(handle, target, next);
     },
   };
+}
+
+/**
+ * Where Sentry is already initialised, its client is hooked when the middleware is made, not at the first request
+ * through it: events of routes before it (a health check) have the SDK's header guess removed from the start.
+ */
+function hookClientEarly(): void {
+  try {
+    const handle = locateSentry();
+    const client = handle === undefined ? undefined : currentClient(handle);
+    if (handle !== undefined && client !== undefined) ensureClientHooks(client, handle);
+  } catch {
+    // The first request tries again.
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { SentryHandle } from './locate-sentry.js';
 import type { RequestLike } from '../request-like.js';
 import { isolationScopeOfEndingSegment, noteEndingSpan } from './ending-segment.js';
 import { sdkRequestOfScope } from './sdk-request.js';
-import { withoutClientWrittenAddress } from './unbound-event.js';
+import { untiedUserAddress, withoutClientWrittenAddress } from './unbound-event.js';
 import { boundRequestInContext, boundRequestOf, boundRequestOfEvent, carriesRequestMetadata, type BoundRequest, type CapturedFacts } from './request-registry.js';
 import type { ClientShape, EventHintShape, EventProcessorShape, ScopeShape, SentryEventShape, SpanJsonShape, SpanShape, TelemetryItemShape } from './sdk-shapes.js';
 
@@ -26,7 +26,9 @@ const pendingByHint = new WeakMap<object, PendingFill | PendingUnbound>();
  * property (invisible to serialisation) rather than a WeakMap entry per traced request, which costs the GC more.
  */
 const kHadUserIp = Symbol('sentry-request-user.hadUserIp');
-type MarkedSpan = SpanJsonShape & { [kHadUserIp]?: boolean };
+/** On the segment span of a request we hold no tie for: its SDK copy, and the address from its scopes (see `untiedUserAddress`). */
+const kUntied = Symbol('sentry-request-user.untied');
+type MarkedSpan = SpanJsonShape & { [kHadUserIp]?: boolean; [kUntied]?: { request: RequestLike; scopeIp: unknown } };
 const hookedClients = new WeakSet<object>();
 
 function userOf(value: unknown): Record<string, unknown> | undefined {
@@ -91,15 +93,29 @@ function safely(callback: (...args: never[]) => void): (...args: never[]) => voi
  * The request of a segment span: the one tied to the isolation scope the span started in (it may end in another
  * request's context). A span that started in a scope that is no request's (the default one: on the fork path,
  * Express's instrumentation brings it back in handlers, so an app's own `startSpan` records it) takes the current
- * context's, as does one the SDK did not show ending. A request's own scope without a tie fills nothing.
+ * context's, as does one the SDK did not show ending. A request's own scope without a tie has no bound request; the
+ * scope is returned still, for what the SDK knows of its request.
  */
-function boundRequestOfSegment(handle: SentryHandle, span: SpanJsonShape): { bound: BoundRequest; isolationScope: ScopeShape } | undefined {
-  const isolationScope = isolationScopeOfEndingSegment(span);
-  if (isolationScope === undefined) return boundRequestInContext(handle);
-  if (isolationScope === null) return undefined;
-  const bound = boundRequestOf(isolationScope);
-  if (bound !== undefined) return { bound, isolationScope };
-  return carriesRequestMetadata(isolationScope) ? undefined : boundRequestInContext(handle);
+function requestOfSegment(handle: SentryHandle, span: SpanJsonShape): { bound: BoundRequest | undefined; isolationScope: ScopeShape | undefined } {
+  const started = isolationScopeOfEndingSegment(span);
+  if (started === null) return { bound: undefined, isolationScope: undefined };
+  if (started !== undefined) {
+    const bound = boundRequestOf(started);
+    if (bound !== undefined || carriesRequestMetadata(started)) return { bound, isolationScope: started };
+  }
+  return boundRequestInContext(handle) ?? { bound: undefined, isolationScope: handle.acs.getIsolationScope() };
+}
+
+/**
+ * Whether a framework whose Sentry integration sets its header guess as the isolation scope's `user.ip_address` (Hono)
+ * runs in this process: then a scope address an address header carries is not taken for the app's own on untied
+ * items. (Sentry registers its Hono integration by default, used or not: the adapter in use tells, not the client.)
+ */
+let scopeMayHoldSdkGuess = false;
+
+/** Called by a middleware made for such a framework (see `FrameworkAccess.sdkPutsAddressGuessOnScope`). */
+export function noteSdkAddressGuessOnScope(): void {
+  scopeMayHoldSdkGuess = true;
 }
 
 /** Installs, once per client, the hooks that do all the work when an event, span, log or metric is captured. */
@@ -141,7 +157,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     if (pending === undefined) return event;
     pendingByHint.delete(hint);
     try {
-      if (pending.bound === undefined) return withoutClientWrittenAddress(event, pending.request, pending.appSetIp);
+      if (pending.bound === undefined) return withoutClientWrittenAddress(event, pending.request, pending.appSetIp, scopeMayHoldSdkGuess);
       const appSetUser = pending.contextIsCallback ? withCallbackUser(pending.appSetUser, event.user) : pending.appSetUser;
       return pending.bound.fillEvent(event, pending.facts, appSetUser, client);
     } catch {
@@ -165,10 +181,15 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
   on('preprocessSpan', (span: SpanJsonShape) => {
     try {
       if (span === null || typeof span !== 'object' || span.is_segment !== true) return;
-      const found = boundRequestOfSegment(handle, span);
-      if (found === undefined) return;
-      found.bound.fillSegmentSpan(span, found.isolationScope, client, handle);
-      (span as MarkedSpan)[kHadUserIp] = span.attributes?.['user.ip_address'] !== undefined;
+      const { bound, isolationScope } = requestOfSegment(handle, span);
+      if (bound !== undefined && isolationScope !== undefined) {
+        bound.fillSegmentSpan(span, isolationScope, client, handle);
+        (span as MarkedSpan)[kHadUserIp] = span.attributes?.['user.ip_address'] !== undefined;
+        return;
+      }
+      // A request's segment without a tie: the address rules of untied events apply when the SDK's hook has run.
+      const request = isolationScope === undefined ? undefined : sdkRequestOfScope(isolationScope);
+      if (request !== undefined) (span as MarkedSpan)[kUntied] = { request, scopeIp: span.attributes?.['user.ip_address'] };
     } catch {
       // The span goes out as the SDK built it.
     }
@@ -179,7 +200,19 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     'processSegmentSpan',
     safely((span: SpanJsonShape) => {
       if (span === null || typeof span !== 'object') return;
-      if ((span as MarkedSpan)[kHadUserIp] === false && span.attributes) delete span.attributes['user.ip_address'];
+      const attributes = span.attributes;
+      if (attributes === undefined || attributes === null) return;
+      if ((span as MarkedSpan)[kHadUserIp] === false) delete attributes['user.ip_address'];
+      const untied = (span as MarkedSpan)[kUntied];
+      const address = attributes['user.ip_address'];
+      if (untied === undefined || address === undefined) return;
+      // The SDK's hook read the request of the current context, which may be another's (a long poll): check both.
+      const current = sdkRequestOfScope(handle.acs.getIsolationScope());
+      const mayHoldGuess = scopeMayHoldSdkGuess;
+      let kept = untiedUserAddress(address, untied.request, untied.scopeIp, mayHoldGuess);
+      if (kept !== undefined && current !== undefined) kept = untiedUserAddress(kept, current, untied.scopeIp, mayHoldGuess);
+      if (kept === undefined) delete attributes['user.ip_address'];
+      else attributes['user.ip_address'] = kept;
     }),
   );
 

@@ -88,6 +88,7 @@ export interface ClientShape {
   /** @sentry/core ≥ 10.x: the resolved data-collection settings. */
   getDataCollectionOptions?(): DataCollectionShape | undefined;
   addEventProcessor?(processor: EventProcessorShape): void;
+  getIntegrationByName?(name: string): unknown;
   on?(hook: string, callback: (...args: never[]) => void): unknown;
 }
 

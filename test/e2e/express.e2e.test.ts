@@ -48,6 +48,22 @@ describe('Express + @sentry/node: the client address', () => {
     expect(event.user?.ip_address).toBe('203.0.113.50');
   });
 
+  it("inside the app's own withIsolationScope an address the app set is kept, also one its trusted proxy reported in X-Forwarded-For", async () => {
+    const fixture = await app({ sentry: piiOptions(true), trustProxy: 'loopback' });
+    await request(fixture.url).get('/own-isolation-scope?tag=wis-trusted&appIp=198.51.100.7').set('X-Forwarded-For', '198.51.100.7').expect(200);
+    const event = await eventMatching(suite.receiver(), 'own isolation scope wis-trusted');
+    expect(event.user?.ip_address).toBe('198.51.100.7');
+  });
+
+  it('a route registered before the middleware, before any request reached it: no spoofed address, the app-set one kept', async () => {
+    const fixture = await app({ sentry: piiOptions(true) });
+    await request(fixture.url).get('/before-middleware?tag=early-spoof').set(SPOOF).expect(200, 'early');
+    await request(fixture.url).get('/before-middleware?tag=early-app&appIp=203.0.113.60').set(SPOOF).expect(200, 'early');
+    const spoofed = await eventMatching(suite.receiver(), 'before middleware early-spoof');
+    expect(JSON.stringify(spoofed.user ?? {})).not.toMatch(/6\.6\.6\.6|5\.5\.5\.5|4\.4\.4\.4|3\.3\.3\.3/);
+    expect((await eventMatching(suite.receiver(), 'before middleware early-app')).user?.ip_address).toBe('203.0.113.60');
+  });
+
   it('setUserIp also writes the trusted address to user.ip_address', async () => {
     const fixture = await app({ trustProxy: 1, options: { setUserIp: true } });
     await request(fixture.url).get('/message?tag=setuserip').set('X-Forwarded-For', '6.6.6.6, 198.51.100.8').expect(200);
@@ -186,6 +202,15 @@ describe('Express + @sentry/node: tracing', () => {
       wake: suite.receiver().spans().find(segment('/jwt/wake')).attributes,
     };
   }
+
+  traced("@sentry/node 11: a segment span the app starts in its own withIsolationScope (no tie) carries no spoofed user.ip_address", async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 } });
+    await request(fixture.url).get('/own-isolation-scope-span?tag=wis').set(SPOOF).expect(200, 'spanned');
+    const isOwn = (span: { is_segment?: boolean; name?: string }) => span.is_segment === true && span.name === 'own scope span wis';
+    await suite.receiver().waitFor(() => suite.receiver().spans().some(isOwn));
+    const segment = suite.receiver().spans().find(isOwn);
+    expect(JSON.stringify(segment.attributes['user.ip_address'] ?? {})).not.toMatch(/6\.6\.6\.6|5\.5\.5\.5|4\.4\.4\.4|3\.3\.3\.3/);
+  });
 
   traced("@sentry/node 11: a long poll ended from another request's context keeps its own user and address on its segment span", async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });

@@ -51,6 +51,14 @@ describe('Hono + @sentry/node: the client address', () => {
     const event = await eventMatching(suite.receiver(), 'message hono-untrusted-peer');
     expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
   });
+
+  it("inside the app's own withIsolationScope (no tie), the header guess Sentry's Hono middleware put on the scope's user does not arrive", async () => {
+    // @sentry/node 11's Hono middleware puts the guess there when a span is active: tracing on.
+    const fixture = await app({ sentry: { tracesSampleRate: 1 } });
+    await request(fixture.url).get('/own-isolation-scope?tag=hono-wis').set(SPOOF).expect(200, 'captured');
+    const event = await eventMatching(suite.receiver(), 'own isolation scope hono-wis');
+    expect(JSON.stringify(event.user ?? {})).not.toMatch(SPOOFED);
+  });
 });
 
 describe('Hono + @sentry/node: the user', () => {
