@@ -32,6 +32,8 @@ export class EventFiller<Target> {
   /** With `trustProxy` given, the resolution does not depend on the framework: built once. */
   private readonly optionResolution: ClientIpResolution | undefined;
   private readonly resolutionBySetting = new WeakMap<FrameworkTrust, ClientIpResolution>();
+  private lastSetting: FrameworkTrust | undefined;
+  private lastResolution: ClientIpResolution | undefined;
 
   /** Where the principal comes from. */
   readonly reader: PrincipalReader<Target>;
@@ -59,8 +61,14 @@ export class EventFiller<Target> {
     } catch {
       setting = { trust: trustNothing, trustsEveryHop: false };
     }
+    // Per request when a response finishes: the last setting first (one app per middleware), then the WeakMap.
+    if (setting === this.lastSetting && this.lastResolution !== undefined) return this.lastResolution;
     const cached = this.resolutionBySetting.get(setting);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.lastSetting = setting;
+      this.lastResolution = cached;
+      return cached;
+    }
     if (setting.trustsEveryHop && !this.warnedEveryHop) {
       this.warnedEveryHop = true;
       console.warn(
