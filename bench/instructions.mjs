@@ -257,8 +257,9 @@ out('median over windows, and its ratio to the app without us paired by window i
 out('control\'s: the larger of |A/A − 1| and half the interquartile range of its per-window ratios.');
 out();
 out('One A/A pair per group samples the process-to-process spread once: V8 tiers code up (and sometimes back down)');
-out('at moments that differ between processes, and a large **compiler** column says the warm-up has not reached a steady');
-out('state. With tracing on it has not, at these request counts, and the ratios moved by several percent between runs');
+out('at moments that differ between processes. The **compiler** column shrinks with the warm-up but does not vanish (Koa,');
+out('tracing off: ~900 k a request after 1,000 warm-up requests, ~100 k after 20,000, and TurboFan still recompiling in');
+out('lumps after 60,000), so it is read pooled, not as a sign of steady state. With tracing on the ratios moved by several percent between runs');
 out('whose A/A pairs looked tight; `--processes N` runs N processes per variant and pools their windows. V8 also');
 out('seeds its string hashes randomly per process, which moves some costs (Express rebuilds hidden classes per request,');
 out('whose descriptor order follows the hashes); `--seeds N` gives process i of every variant the same fixed seed, and');
