@@ -44,6 +44,7 @@ export class PrincipalReader<Target> {
   private reportedFailure = false;
   /** Set once `getUser` is seen to be async: it is then never called when a response finishes (no lookup per request). */
   private getUserIsAsync: boolean;
+  private readsRequest = false;
 
   constructor(
     private readonly options: ParsedOptions,
@@ -86,6 +87,18 @@ export class PrincipalReader<Target> {
       this.reportFailure(handle, error);
       return undefined;
     }
+  }
+
+  /**
+   * Whether `getUser` was seen to read the request, not only the app's async context: two requests' answers in one
+   * async context named different users (see `RequestTie.principalInContextOf`).
+   */
+  get getUserReadsRequest(): boolean {
+    return this.readsRequest;
+  }
+
+  noteGetUserReadsRequest(): void {
+    this.readsRequest = true;
   }
 
   /** Whether the principal comes from `getUser`, which may read the app's own async context, not only the request. */

@@ -7,11 +7,24 @@ import type { ClientShape, ScopeShape, SentryEventShape, SpanJsonShape } from '.
 import { isThenable } from '../util/is-thenable.js';
 import { readProperty } from '../util/read-property.js';
 import type { EventFiller, RequestFacts } from './event-filler.js';
+import type { PrincipalReader } from './principal-reader.js';
+import { mapPrincipal } from '../user/to-sentry-user.js';
 import type { FrameworkAccess } from './framework.js';
 import { trustNothing } from '../ip/trust.js';
 
 /** Where nothing could be kept about the trust setting: believe no header. */
 const NO_TRUST: ClientIpResolution = { trust: trustNothing, forwardedHeader: 'x-forwarded-for', clientIpHeader: undefined };
+
+/** A principal that cannot be compared (a released request of another middleware). */
+const NOT_COMPARABLE = Symbol('not comparable');
+
+/** Whether two principals map to the same User (id, username, email, name, …): what an event would show. */
+function sameUser(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  const mappedA = mapPrincipal(a, { pii: true, extraKeys: [] });
+  const mappedB = mapPrincipal(b, { pii: true, extraKeys: [] });
+  return mappedA !== undefined && mappedB !== undefined && JSON.stringify(mappedA) === JSON.stringify(mappedB);
+}
 
 /** Reads the request whose async context this is: `undefined` for none, `null` where it cannot be read. */
 export type ContextRequestReader = () => BoundRequest | null | undefined;
@@ -135,23 +148,34 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   /**
-   * A synchronous `getUser`'s answer for this request, called in `other`'s async context: believed only where `other`'s
-   * own answer differs — a `getUser` that reads the app's async context (an AsyncLocalStorage) answers both with
-   * that request's user; one that reads the request answers each with its own. `undefined` where not believed or not
-   * known (an async `getUser` is not called here: what it settles with could not be compared).
+   * A synchronous `getUser`'s answer for this request, called in `other`'s async context: believed only where it is
+   * known to read the request — `other`'s answer in the same context names another user (compared as the User we would
+   * send: a `getUser` that reads the app's async context answers both alike, also with a fresh object each call). Once
+   * shown, that holds for the reader from then on (two tabs of one user answer alike too). `undefined` where not
+   * believed or not known (an async `getUser` is not called here: what it settles with could not be compared).
    */
   private principalInContextOf(other: RequestTie<unknown>, target: Target): unknown {
     const reader = this.filler.reader;
     const principal = reader.readAtRelease(target);
-    if (principal === undefined || principal === null) return undefined;
-    if (other.filler.reader !== reader) return undefined;
-    return Object.is(other.principalForComparison(), principal) ? undefined : principal;
+    if (principal === undefined || principal === null || reader.getUserReadsRequest) return principal ?? undefined;
+    if (other.filler.framework !== this.filler.framework) return undefined;
+    const live = !other.released;
+    const theirs = other.answerOf(reader);
+    if (theirs === NOT_COMPARABLE || sameUser(theirs, principal)) return undefined;
+    // Two answers in one context that differ: shown for good (a kept answer was read elsewhere, so it shows less).
+    if (live) reader.noteGetUserReadsRequest();
+    return principal;
   }
 
-  /** This request's principal as its own `getUser` gives it now (its context is the current one), or the kept one. */
-  private principalForComparison(): unknown {
+  /**
+   * What `reader` (this middleware's or another's of the same framework) answers for this request now; once released,
+   * the principal it kept, where there is one to compare with.
+   */
+  private answerOf(reader: PrincipalReader<unknown>): unknown {
     const target = this.target;
-    return target === undefined ? this.principal : this.filler.reader.readAtRelease(target);
+    if (target !== undefined) return reader.readAtRelease(target);
+    const kept = this.principal;
+    return this.filler.reader === (reader as unknown) && kept !== undefined && kept !== null ? kept : NOT_COMPARABLE;
   }
 
   /** The request of the current async context when it is another one than this (only asked with a `getUser`). */

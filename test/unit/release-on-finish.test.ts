@@ -28,6 +28,16 @@ const filler = new EventFiller(parseOptions(undefined, ADAPTER_OPTION_NAMES, tru
 const userOfScope = new WeakMap<ScopeShape, { id: string }>();
 const callingGetUser: FrameworkAccess<http.IncomingMessage> = { ...framework, callGetUser: (getUser, req) => (getUser as (req: http.IncomingMessage) => unknown)(req) };
 const contextGetUserFiller = new EventFiller(parseOptions({ getUser: () => userOfScope.get(current) }, ADAPTER_OPTION_NAMES, true), callingGetUser);
+// The same, building a fresh object each call (`() => ({ ...als.getStore() })`): alike, though never the same object.
+const freshContextGetUserFiller = new EventFiller(
+  parseOptions({ getUser: () => ({ ...userOfScope.get(current) }) }, ADAPTER_OPTION_NAMES, true),
+  callingGetUser,
+);
+// A synchronous getUser that reads the request: users by the `u` query parameter (one user may have two tabs).
+const userByQueryFiller = new EventFiller(
+  parseOptions({ getUser: (req: http.IncomingMessage) => ({ id: new URL(req.url ?? '/', 'http://x').searchParams.get('u') }) }, ADAPTER_OPTION_NAMES, true),
+  callingGetUser,
+);
 // A synchronous getUser that reads the request itself.
 const requestGetUserFiller = new EventFiller(
   parseOptions({ getUser: (req: http.IncomingMessage) => ({ id: `user of ${req.url}` }) }, ADAPTER_OPTION_NAMES, true),
@@ -63,7 +73,13 @@ const arrived: Held[] = [];
 const server = http.createServer((req, res) => {
   const scope = requestScope();
   userOfScope.set(scope, { id: `user of ${req.url}` });
-  const chosen = req.url?.startsWith('/context-user') ? contextGetUserFiller : req.url?.startsWith('/request-user') ? requestGetUserFiller : filler;
+  const byPath: [string, EventFiller<http.IncomingMessage>][] = [
+    ['/context-user', contextGetUserFiller],
+    ['/fresh-context-user', freshContextGetUserFiller],
+    ['/request-user', requestGetUserFiller],
+    ['/user-by-query', userByQueryFiller],
+  ];
+  const chosen = byPath.find(([prefix]) => req.url?.startsWith(prefix))?.[1] ?? filler;
   const tie = new RequestTie(chosen, req, false, false);
   expect(tieToScope(handle, scope, tie, req)).toBe(true);
   expect(releaseOnFinish(req, tie as RequestTie<unknown>)).toBe(true);
@@ -142,6 +158,7 @@ describe('a finished response lets go of its own request only (Node’s finish c
   it.each([
     ['its own', 'its user', 'reads the app’s context', 'context-user', 'first', 'user of /context-user/1'],
     ['another request’s', 'no user, not that request’s', 'reads the app’s context', 'context-user', 'second', undefined],
+    ['another request’s', 'no user, not that request’s', 'reads the app’s context into a fresh object', 'fresh-context-user', 'second', undefined],
     ['its own', 'its user', 'reads the request', 'request-user', 'first', 'user of /request-user/1'],
     ['another request’s', 'its own user', 'reads the request', 'request-user', 'second', 'user of /request-user/1'],
   ] as const)(
@@ -162,6 +179,25 @@ describe('a finished response lets go of its own request only (Node’s finish c
       expect(facts.principal).toEqual(keptPrincipal === undefined ? undefined : { id: keptPrincipal });
     },
   );
+
+  it('once a getUser answered two requests in one context with different users, two tabs of one user keep theirs too', async () => {
+    /** Ends the first of two requests in the second's context; returns the first's kept principal. */
+    async function endFirstInSecondsContext(firstUser: string, secondUser: string): Promise<unknown> {
+      const answers = [get(`/user-by-query/1?u=${firstUser}`), get(`/user-by-query/2?u=${secondUser}`)];
+      const [first, second] = await arrivals(2);
+      current = second!.scope;
+      first!.res.end('first');
+      await answers[0];
+      await nextTurn();
+      const kept = (first!.tie.captureFacts(first!.scope, handle) as { principal?: unknown }).principal;
+      second!.res.end('second');
+      await answers[1];
+      return kept;
+    }
+    expect(await endFirstInSecondsContext('ada', 'ada')).toBeUndefined(); // alike: could be the app's context
+    expect(await endFirstInSecondsContext('ada', 'grace')).toEqual({ id: 'ada' }); // differ: reads the request
+    expect(await endFirstInSecondsContext('ada', 'ada')).toEqual({ id: 'ada' }); // known from now on
+  });
 
   it('pipelined requests (one socket, the slot names the later one) each let go when their own response finishes', async () => {
     const text = pipelined();
