@@ -1,6 +1,6 @@
 import type { SentryHandle } from './locate-sentry.js';
 import type { RequestLike } from '../request-like.js';
-import { isolationScopeOfEndingSegment, noteEndingSpan } from './ending-segment.js';
+import { isolationScopeOfEndingSegment, noteEndingSpan, noteStartingSpan, startRequestOfEndedSegment } from './ending-segment.js';
 import { sdkRequestOfScope } from './sdk-request.js';
 import { untiedUserAddress, withoutClientWrittenAddress } from './unbound-event.js';
 import { boundRequestInContext, boundRequestOf, boundRequestOfEvent, carriesRequestMetadata, type BoundRequest, type CapturedFacts } from './request-registry.js';
@@ -102,6 +102,9 @@ function requestOfSegment(handle: SentryHandle, span: SpanJsonShape): { bound: B
   if (started !== undefined) {
     const bound = boundRequestOf(started);
     if (bound !== undefined || carriesRequestMetadata(started)) return { bound, isolationScope: started };
+    // Started in a scope no request owns: the request of the context it started in, if its start was seen.
+    const startRequest = startRequestOfEndedSegment();
+    if (startRequest !== undefined) return { bound: startRequest ?? undefined, isolationScope: handle.acs.getIsolationScope() };
   }
   return boundRequestInContext(handle) ?? { bound: undefined, isolationScope: handle.acs.getIsolationScope() };
 }
@@ -170,6 +173,13 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
   // @sentry/node 11 streams spans: scope users are already on the span here, so "set if missing" keeps them winning.
   // Both hooks run for every span: plain functions (no per-call wrapper), only segment spans do any work.
   if (client.getOptions().traceLifecycle === 'stream') {
+    on('spanStart', (span: SpanShape) => {
+      try {
+        noteStartingSpan(span);
+      } catch {
+        // Unmarked: its segment JSON takes the context it ends in, as before.
+      }
+    });
     on('spanEnd', (span: SpanShape) => {
       try {
         noteEndingSpan(span);

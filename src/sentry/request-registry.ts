@@ -164,6 +164,11 @@ export function boundRequestOfEvent(handle: SentryHandle, event: SentryEventShap
   return bound;
 }
 
+/** The request of our own storage (fork path), for the current async context. */
+export function boundRequestInStorage(): BoundRequest | undefined {
+  return requestStorage.getStore();
+}
+
 /** The request whose async context this is, if any: its isolation scope's tie, or our storage's (fork path). */
 export function boundRequestOfContext(acs: AsyncContextStrategyShape): BoundRequest | undefined {
   return boundRequestOf(acs.getIsolationScope()) ?? requestStorage.getStore();

@@ -212,6 +212,20 @@ describe('Express + @sentry/node: tracing', () => {
     expect(JSON.stringify(segment.attributes['user.ip_address'] ?? {})).not.toMatch(/6\.6\.6\.6|5\.5\.5\.5|4\.4\.4\.4|3\.3\.3\.3/);
   });
 
+  traced.each([
+    ["the SDK's HTTP integration", {}],
+    ['the fork path', { noHttpIntegration: true }],
+  ])("@sentry/node 11 (%s): a background job's segment span ended by a request does not get that request's user", async (_path, config) => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, backgroundSpan: true, ...config });
+    await request(fixture.url).get('/jwt/end-background').set('Authorization', `Bearer ${token({ sub: 'ender' })}`).set(SPOOF).expect(200, 'ended');
+    const isBackground = (span: { is_segment?: boolean; name?: string }) => span.is_segment === true && span.name === 'background batch';
+    await suite.receiver().waitFor(() => suite.receiver().spans().some(isBackground));
+    const segment = suite.receiver().spans().find(isBackground);
+    suite.receiver().items.length = 0;
+    expect(segment.attributes['user.id']).toBeUndefined();
+    expect(JSON.stringify(segment.attributes['user.ip_address'] ?? {})).not.toMatch(/6\.6\.6\.6|5\.5\.5\.5|4\.4\.4\.4|3\.3\.3\.3/);
+  });
+
   traced("@sentry/node 11: a long poll ended from another request's context keeps its own user and address on its segment span", async () => {
     const fixture = await app({ sentry: { tracesSampleRate: 1 }, trustProxy: 'loopback' });
     const { park } = await longPoll(fixture.url);

@@ -54,6 +54,8 @@ export interface FixtureConfig {
   errorHandler?: boolean;
   initAfterFramework?: boolean;
   noHttpIntegration?: boolean;
+  /** Express fixture: a background span started at boot (ended by /end-background). */
+  backgroundSpan?: boolean;
   noSentry?: boolean;
   outerCapture?: boolean;
   debug?: boolean;
