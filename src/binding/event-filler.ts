@@ -103,12 +103,17 @@ export class EventFiller<Target> {
   }
 
   /**
-   * An `ip_address` already on the scope that a client could have written (it appears in the request's address
-   * headers) and that is not the trusted address: the SDK's guess (Sentry's Hono integration sets it on the isolation
-   * scope's user), or an app copying a spoofable header. It does not beat the trusted resolution.
+   * An `ip_address` already on the scope that is not the trusted address and that a client could have written (it
+   * appears in the request's address headers), or that is the peer where the peer is a trusted proxy: the SDK's guess
+   * (Sentry's Hono integration sets it on the isolation scope's user: a header, else the peer), or an app copying a
+   * spoofable header. It does not beat the trusted resolution.
    */
   private isClientWritten(ipAddress: unknown, clientIp: string | undefined, facts: RequestFacts): boolean {
-    return ipAddress !== clientIp && normalizeIp(ipAddress) !== clientIp && appearsInAddressHeaders(facts.request, ipAddress);
+    if (ipAddress === clientIp) return false;
+    const address = normalizeIp(ipAddress);
+    if (address === clientIp) return false;
+    if (address !== undefined && address === normalizeIp(facts.request?.socket?.remoteAddress)) return true;
+    return appearsInAddressHeaders(facts.request, ipAddress);
   }
 
   private clientIpOf(facts: RequestFacts): string | undefined {

@@ -52,6 +52,15 @@ describe('Hono + @sentry/node: the client address', () => {
     expect(event.request.env.REMOTE_ADDR).toBe('127.0.0.1');
   });
 
+  it("behind a trusted proxy, the peer guess Sentry's Hono middleware put on the scope's user (the proxy's address) does not arrive", async () => {
+    // @sentry/node 11's Hono middleware guesses from its own header list, else the peer: here the proxy.
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, options: { trustProxy: 'loopback', clientIpHeader: 'x-envoy-external-address' } });
+    await request(fixture.url).get('/message?tag=hono-peer-guess').set('X-Envoy-External-Address', '198.51.100.7').expect(200);
+    const event = await eventMatching(suite.receiver(), 'message hono-peer-guess');
+    expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.7');
+    expect(event.user?.ip_address).toBeUndefined();
+  });
+
   it("inside the app's own withIsolationScope (no tie), the header guess Sentry's Hono middleware put on the scope's user does not arrive", async () => {
     // @sentry/node 11's Hono middleware puts the guess there when a span is active: tracing on.
     const fixture = await app({ sentry: { tracesSampleRate: 1 } });
