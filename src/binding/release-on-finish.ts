@@ -75,7 +75,8 @@ function onResponseFinish(message: unknown): void {
 }
 
 /**
- * The request whose async context this is: `undefined` for none, `null` where it cannot be read. A response can be
+ * The request whose async context this is: `undefined` for none, `null` where it cannot be read or is a request's
+ * that holds no tie (see `boundRequestOfContext`). A response can be
  * ended from another request's context (a callback-style store or client, a long poll answered by another request);
  * asked only before a `getUser` is called there.
  */
@@ -83,7 +84,7 @@ export function requestOfCurrentContext(): BoundRequest | null | undefined {
   try {
     for (let i = 0; i < watchedStrategies.length; i++) {
       const bound = boundRequestOfContext(watchedStrategies[i] as AsyncContextStrategyShape);
-      if (bound !== undefined) return bound;
+      if (bound !== undefined) return bound; // a request's, or `null`: some request's without a tie
     }
     return undefined;
   } catch {

@@ -15,6 +15,13 @@ import { trustNothing } from '../ip/trust.js';
 /** Where nothing could be kept about the trust setting: believe no header. */
 const NO_TRUST: ClientIpResolution = { trust: trustNothing, forwardedHeader: 'x-forwarded-for', clientIpHeader: undefined };
 
+/** Whether two isolation scopes hold the same SDK copy of a request (one cloned from the other). */
+function sharesSdkRequest(a: ScopeShape, b: ScopeShape): boolean {
+  const requestOf = (scope: ScopeShape): unknown => readProperty((scope as { _sdkProcessingMetadata?: unknown })._sdkProcessingMetadata, 'normalizedRequest');
+  const request = requestOf(a);
+  return request !== undefined && request !== null && request === requestOf(b);
+}
+
 /** A principal that cannot be compared (a released request of another middleware). */
 const NOT_COMPARABLE = Symbol('not comparable');
 
@@ -26,7 +33,10 @@ function sameUser(a: unknown, b: unknown): boolean {
   return mappedA !== undefined && mappedB !== undefined && JSON.stringify(mappedA) === JSON.stringify(mappedB);
 }
 
-/** Reads the request whose async context this is: `undefined` for none, `null` where it cannot be read. */
+/**
+ * Reads the request whose async context this is: `undefined` for none, `null` where it cannot be read or is a request's
+ * that holds no tie.
+ */
 export type ContextRequestReader = () => BoundRequest | null | undefined;
 
 /**
@@ -178,11 +188,16 @@ export class RequestTie<Target> implements BoundRequest {
     return this.filler.reader === (reader as unknown) && kept !== undefined && kept !== null ? kept : NOT_COMPARABLE;
   }
 
-  /** The request of the current async context when it is another one than this (only asked with a `getUser`). */
-  private otherRequestInContext(handle: SentryHandle): RequestTie<unknown> | null | undefined {
+  /**
+   * The request of the current async context when it is another one than this (only asked with a `getUser`); `null`
+   * for one that cannot be told — a request's scope without a tie, unless it is a clone of `ownScope` (the app's own
+   * `withIsolationScope` shares the SDK's copy of the request with the scope it cloned).
+   */
+  private otherRequestInContext(handle: SentryHandle, ownScope: ScopeShape): RequestTie<unknown> | null | undefined {
     try {
       const bound = boundRequestOfContext(handle.acs);
       if (bound === undefined || bound === this) return undefined;
+      if (bound === null) return sharesSdkRequest(handle.acs.getIsolationScope(), ownScope) ? undefined : null;
       return bound instanceof RequestTie ? bound : null;
     } catch {
       return null;
@@ -190,9 +205,9 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   /** The principal for a capture while the request is live (`wait`: an event, which may wait for an async `getUser`). */
-  private livePrincipal(target: Target, handle: SentryHandle, wait: boolean): unknown {
+  private livePrincipal(target: Target, handle: SentryHandle, isolationScope: ScopeShape, wait: boolean): unknown {
     const reader = this.filler.reader;
-    const other = reader.hasGetUser ? this.otherRequestInContext(handle) : undefined;
+    const other = reader.hasGetUser ? this.otherRequestInContext(handle, isolationScope) : undefined;
     if (other === undefined) {
       const principal = reader.read(target, handle, this.settler());
       return !wait && isThenable(principal) ? this.principal : principal;
@@ -222,7 +237,7 @@ export class RequestTie<Target> implements BoundRequest {
     const target = this.target;
     if (target !== undefined) {
       const framework = this.filler.framework;
-      const principal = this.livePrincipal(target, handle, wait);
+      const principal = this.livePrincipal(target, handle, isolationScope, wait);
       // An event may be processed later (async processors, an async getUser): what it keeps must not be the request
       // object. Spans, logs and metrics are filled right away and may read the live request.
       const request = wait ? detachRequest(framework, target, true) : liveRequest(framework.request(target), framework.originalUrl?.(target));

@@ -169,9 +169,16 @@ export function boundRequestInStorage(): BoundRequest | undefined {
   return requestStorage.getStore();
 }
 
-/** The request whose async context this is, if any: its isolation scope's tie, or our storage's (fork path). */
-export function boundRequestOfContext(acs: AsyncContextStrategyShape): BoundRequest | undefined {
-  return boundRequestOf(acs.getIsolationScope()) ?? requestStorage.getStore();
+/**
+ * The request whose async context this is: its isolation scope's tie, or our storage's (fork path); `null` for a
+ * request's scope that holds no tie (a route before the middleware, or a clone made by the app's own
+ * `withIsolationScope`): some request's, not provably any one's; `undefined` for no request's (background work).
+ */
+export function boundRequestOfContext(acs: AsyncContextStrategyShape): BoundRequest | null | undefined {
+  const scope = acs.getIsolationScope();
+  const bound = boundRequestOf(scope) ?? requestStorage.getStore();
+  if (bound !== undefined) return bound;
+  return carriesRequestMetadata(scope) ? null : undefined;
 }
 
 /** The request of whatever is captured right now (spans, logs, metrics: captured synchronously in its context). */

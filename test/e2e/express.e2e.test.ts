@@ -158,6 +158,17 @@ describe('Express + @sentry/node: PII', () => {
   });
 });
 
+describe('Express + @sentry/node: a long poll answered from a route before the middleware', () => {
+  it("a getUser that reads the app's own async context gives the long poll's late events no user, not the waker's", async () => {
+    const fixture = await app({ getUser: 'appContext' });
+    const parked = request(fixture.url).get('/jwt/park?key=early').set('Authorization', `Bearer ${token({ sub: 'parked' })}`).then((res) => res);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the park request is in its handler
+    await request(fixture.url).get('/wake-before-middleware?key=early').expect(200, 'woke');
+    expect((await parked).text).toBe('woken');
+    expect((await eventMatching(suite.receiver(), 'after park early')).user?.id).not.toBe('early-waker');
+  });
+});
+
 describe('Express + @sentry/node: tracing', () => {
   const traced = SENTRY_MAJOR >= 11 ? it : it.skip;
   const transactions = SENTRY_MAJOR >= 11 ? it.skip : it;
