@@ -32,7 +32,7 @@ function koaPrincipal(ctx: AnyContext): unknown {
   } catch {
     state = undefined;
   }
-  if (state !== null && typeof state === 'object') {
+  if (state !== null && (typeof state === 'object' || typeof state === 'function')) {
     const user = guardedRead(state as { user?: unknown }, 'user');
     if (user !== undefined && user !== null) return user;
     const auth = guardedRead(state as { auth?: unknown }, 'auth');
@@ -44,7 +44,7 @@ function koaPrincipal(ctx: AnyContext): unknown {
   } catch {
     return undefined;
   }
-  if (session === null || typeof session !== 'object') return undefined;
+  if (session === null || (typeof session !== 'object' && typeof session !== 'function')) return undefined;
   const user = guardedRead(session as { user?: unknown }, 'user');
   return user === null ? undefined : user;
 }

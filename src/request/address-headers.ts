@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { safeHeaders } from '../headers/read-header.js';
 import { normalizeIp } from '../ip/parse-ip.js';
 import type { RequestLike } from '../request-like.js';
@@ -28,17 +29,19 @@ const ADDRESS_TOKEN_SEPARATORS = /[\s,;="]+/;
  */
 export function appearsInAddressHeaders(req: RequestLike | undefined, address: unknown): boolean {
   if (req === undefined || typeof address !== 'string') return false;
+  // An address we do not normalise but the SDK's own check takes (`::`, `0.0.0.0`) is looked for as written.
   const wanted = normalizeIp(address);
-  if (wanted === undefined) return false;
+  if (wanted === undefined && isIP(address) === 0) return false;
   const headers = safeHeaders(req);
   if (headers === undefined) return false;
   for (const name of Object.keys(headers)) {
     if (!isAddressHeader(name.toLowerCase())) continue;
     const value = headers[name];
     const text = typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : '';
-    if (!text.includes(address) && !text.includes(wanted)) continue;
+    if (!text.includes(address) && (wanted === undefined || !text.includes(wanted))) continue;
     for (const token of text.split(ADDRESS_TOKEN_SEPARATORS)) {
-      if (token !== '' && normalizeIp(token) === wanted) return true;
+      if (token === '') continue;
+      if (wanted === undefined ? token === address : normalizeIp(token) === wanted) return true;
     }
   }
   return false;

@@ -19,6 +19,9 @@ describe('appearsInAddressHeaders: could a client have written this address?', (
     { name: 'an address only in a non-address header', headers: { 'x-note': '6.6.6.6' }, address: '6.6.6.6', expected: false },
     { name: 'no headers at all', headers: {}, address: '192.0.2.55', expected: false },
     { name: 'not an address', headers: { 'x-forwarded-for': 'unknown' }, address: 'unknown', expected: false },
+    { name: 'the unspecified IPv6 address, which the SDK takes from X-Client-IP', headers: { 'x-client-ip': '::' }, address: '::', expected: true },
+    { name: 'the unspecified IPv4 address', headers: { 'x-forwarded-for': '0.0.0.0, 10.0.0.1' }, address: '0.0.0.0', expected: true },
+    { name: 'the unspecified address not in any header', headers: { 'x-forwarded-for': '6.6.6.6' }, address: '::', expected: false },
   ])('$name → $expected', ({ headers, address, expected }) => {
     expect(appearsInAddressHeaders(req(headers), address)).toBe(expected);
   });
