@@ -2,35 +2,49 @@ import type { ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
 import type { SentryHandle } from '../sentry/locate-sentry.js';
 import { boundRequestOfContext, letGoOfSdkRequest, type BoundRequest, type CapturedFacts } from '../sentry/request-registry.js';
-import { sdkRequestOfScope } from '../sentry/sdk-request.js';
+import { sdkRequestIdentityOf, sdkRequestOfScope } from '../sentry/sdk-request.js';
 import type { ClientShape, ScopeShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
 import { isThenable } from '../util/is-thenable.js';
 import { readProperty } from '../util/read-property.js';
-import type { EventFiller, RequestFacts } from './event-filler.js';
-import type { PrincipalReader } from './principal-reader.js';
-import { mapPrincipal } from '../user/to-sentry-user.js';
-import type { FrameworkAccess } from './framework.js';
 import { trustNothing } from '../ip/trust.js';
+import { mapPrincipal } from '../user/to-sentry-user.js';
+import type { EventFiller, RequestFacts } from './event-filler.js';
+import type { FrameworkAccess } from './framework.js';
+import type { PrincipalReader } from './principal-reader.js';
 
 /** Where nothing could be kept about the trust setting: believe no header. */
 const NO_TRUST: ClientIpResolution = { trust: trustNothing, forwardedHeader: 'x-forwarded-for', clientIpHeader: undefined };
 
 /** Whether two isolation scopes hold the same SDK copy of a request (one cloned from the other). */
 function sharesSdkRequest(a: ScopeShape, b: ScopeShape): boolean {
-  const requestOf = (scope: ScopeShape): unknown => readProperty((scope as { _sdkProcessingMetadata?: unknown })._sdkProcessingMetadata, 'normalizedRequest');
-  const request = requestOf(a);
-  return request !== undefined && request !== null && request === requestOf(b);
+  const request = sdkRequestIdentityOf(a);
+  return request !== undefined && request === sdkRequestIdentityOf(b);
 }
 
 /** A principal that cannot be compared (a released request of another middleware). */
 const NOT_COMPARABLE = Symbol('not comparable');
 
-/** Whether two principals map to the same User (id, username, email, name, …): what an event would show. */
+/**
+ * Whether two principals name the same user: they map to the same User (id, username, email, name, …: what an event
+ * would show), or, where neither maps to one (only keys a `mapUser` reads), have the same own values.
+ */
 function sameUser(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   const mappedA = mapPrincipal(a, { pii: true, extraKeys: [] });
   const mappedB = mapPrincipal(b, { pii: true, extraKeys: [] });
-  return mappedA !== undefined && mappedB !== undefined && JSON.stringify(mappedA) === JSON.stringify(mappedB);
+  if (mappedA !== undefined || mappedB !== undefined) return JSON.stringify(mappedA) === JSON.stringify(mappedB);
+  return sameOwnValues(a, b);
+}
+
+function sameOwnValues(a: unknown, b: unknown): boolean {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  try {
+    const keys = Object.keys(a);
+    if (keys.length !== Object.keys(b).length) return false;
+    return keys.every((key) => Object.is((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -218,9 +218,8 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
       if (untied === undefined || address === undefined) return;
       // The SDK's hook read the request of the current context, which may be another's (a long poll): check both.
       const current = sdkRequestOfScope(handle.acs.getIsolationScope());
-      const mayHoldGuess = scopeMayHoldSdkGuess;
-      let kept = untiedUserAddress(address, untied.request, untied.scopeIp, mayHoldGuess);
-      if (kept !== undefined && current !== undefined) kept = untiedUserAddress(kept, current, untied.scopeIp, mayHoldGuess);
+      let kept = untiedUserAddress(address, untied.request, untied.scopeIp, scopeMayHoldSdkGuess);
+      if (kept !== undefined && current !== undefined) kept = untiedUserAddress(kept, current, untied.scopeIp, scopeMayHoldSdkGuess);
       if (kept === undefined) delete attributes['user.ip_address'];
       else attributes['user.ip_address'] = kept;
     }),

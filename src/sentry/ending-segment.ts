@@ -48,7 +48,9 @@ export function noteEndingSpan(span: SpanShape): void {
  * in, `null` for none, `undefined` where its start was not seen.
  */
 export function startRequestOfEndedSegment(): BoundRequest | null | undefined {
-  return lastStartRequest;
+  const startRequest = lastStartRequest;
+  lastStartRequest = undefined; // read once: no tie is held from one segment to the next
+  return startRequest;
 }
 let lastStartRequest: BoundRequest | null | undefined;
 

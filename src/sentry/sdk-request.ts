@@ -13,6 +13,15 @@ export function sdkRequestOfScope(scope: ScopeShape, peer?: string): RequestLike
 }
 
 /**
+ * The SDK's own copy of a scope's request, as an identity: a scope the app cloned (`withIsolationScope`) shares it
+ * with the scope it was cloned from.
+ */
+export function sdkRequestIdentityOf(scope: ScopeShape): object | undefined {
+  const normalized = readProperty(scopeMetadata(scope), 'normalizedRequest');
+  return normalized !== null && typeof normalized === 'object' ? normalized : undefined;
+}
+
+/**
  * The SDK's processing metadata of a scope. Read from the scope's field where it is there (every SDK the contract test
  * covers): `getScopeData()` copies the whole scope, and with tracing on this runs for every request's segment span.
  */

@@ -33,6 +33,11 @@ const freshContextGetUserFiller = new EventFiller(
   parseOptions({ getUser: () => ({ ...userOfScope.get(current) }) }, ADAPTER_OPTION_NAMES, true),
   callingGetUser,
 );
+// The same, with a principal that has none of the User keys (only what a mapUser would read).
+const keylessContextGetUserFiller = new EventFiller(
+  parseOptions({ getUser: () => ({ account: userOfScope.get(current)?.id }) }, ADAPTER_OPTION_NAMES, true),
+  callingGetUser,
+);
 // A synchronous getUser that reads the request: users by the `u` query parameter (one user may have two tabs).
 const userByQueryFiller = new EventFiller(
   parseOptions({ getUser: (req: http.IncomingMessage) => ({ id: new URL(req.url ?? '/', 'http://x').searchParams.get('u') }) }, ADAPTER_OPTION_NAMES, true),
@@ -76,6 +81,7 @@ const server = http.createServer((req, res) => {
   const byPath: [string, EventFiller<http.IncomingMessage>][] = [
     ['/context-user', contextGetUserFiller],
     ['/fresh-context-user', freshContextGetUserFiller],
+    ['/keyless-context-user', keylessContextGetUserFiller],
     ['/request-user', requestGetUserFiller],
     ['/user-by-query', userByQueryFiller],
   ];
@@ -159,6 +165,7 @@ describe('a finished response lets go of its own request only (Node’s finish c
     ['its own', 'its user', 'reads the app’s context', 'context-user', 'first', 'user of /context-user/1'],
     ['another request’s', 'no user, not that request’s', 'reads the app’s context', 'context-user', 'second', undefined],
     ['another request’s', 'no user, not that request’s', 'reads the app’s context into a fresh object', 'fresh-context-user', 'second', undefined],
+    ['another request’s', 'no user, not that request’s', 'reads the app’s context into an object with no User keys', 'keyless-context-user', 'second', undefined],
     ['its own', 'its user', 'reads the request', 'request-user', 'first', 'user of /request-user/1'],
     ['another request’s', 'its own user', 'reads the request', 'request-user', 'second', 'user of /request-user/1'],
   ] as const)(
