@@ -4,6 +4,7 @@ import {
   createRequestBinder,
   koaFrameworkTrust,
   parseOptions,
+  stateOrSessionPrincipal,
   type AdapterOptions,
   type FrameworkAccess,
 } from '../src/adapter-kit.js';
@@ -19,51 +20,13 @@ export type SentryUserOptions<StateT = DefaultState, ContextT = DefaultContext> 
 
 type AnyContext = ParameterizedContext<unknown, object>;
 
-/**
- * koa-passport / koa-jwt → ctx.state.auth → koa-session, read directly: Koa's objects keep one hidden class, so these
- * read sites stay cached, while a generic reader (`firstPresentPrincipal`) looks `session` up through Koa's large
- * context prototypes on every request without one (~10× the cost). Each read is guarded on its own, so a throwing
- * getter only skips its path.
- */
-function koaPrincipal(ctx: AnyContext): unknown {
-  let state: unknown;
-  try {
-    state = ctx.state;
-  } catch {
-    state = undefined;
-  }
-  if (state !== null && (typeof state === 'object' || typeof state === 'function')) {
-    const user = guardedRead(state as { user?: unknown }, 'user');
-    if (user !== undefined && user !== null) return user;
-    const auth = guardedRead(state as { auth?: unknown }, 'auth');
-    if (auth !== undefined && auth !== null) return auth;
-  }
-  let session: unknown;
-  try {
-    session = (ctx as { session?: unknown }).session;
-  } catch {
-    return undefined;
-  }
-  if (session === null || (typeof session !== 'object' && typeof session !== 'function')) return undefined;
-  const user = guardedRead(session as { user?: unknown }, 'user');
-  return user === null ? undefined : user;
-}
-
-function guardedRead<K extends string>(object: { [key in K]?: unknown }, key: K): unknown {
-  try {
-    return object[key];
-  } catch {
-    return undefined;
-  }
-}
-
 const koa: FrameworkAccess<AnyContext> = {
   name: 'Koa',
   // Koa rewrites ctx.url for mounted apps; the Node request keeps the URL as received.
   request: (ctx) => ctx.req,
   response: (ctx) => ctx.res,
   originalUrl: (ctx) => ctx.originalUrl,
-  detectPrincipal: koaPrincipal,
+  detectPrincipal: stateOrSessionPrincipal,
   callGetUser: (getUser, ctx) => (getUser as (ctx: AnyContext) => unknown)(ctx),
   mapUserArgument: (ctx) => ctx,
   frameworkTrust: (ctx) => koaFrameworkTrust(ctx.app?.proxy, ctx.app?.maxIpsCount, ctx.app?.proxyIpHeader),

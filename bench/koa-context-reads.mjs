@@ -1,14 +1,14 @@
 // node bench/koa-context-reads.mjs: what reading the principal chain (ctx.state.user → ctx.state.auth →
 // ctx.session.user) costs on real Koa contexts of an anonymous request (every path absent, as on most requests): the
 // package's generic reader (`firstPresentPrincipal`, Reflect.get per step, from dist/) against direct reads at
-// monomorphic sites (what adapters/koa.ts does since 9921d34). The absent `ctx.session` is looked up through Koa's large
+// monomorphic sites (`stateOrSessionPrincipal`, what the Koa adapter uses since 9921d34). The absent `ctx.session` is looked up through Koa's large
 // context prototypes; a cached read remembers the miss, Reflect.get walks the chain every time. Nanoseconds per chain,
 // the last of three rounds; run `npm run build` first.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const Koa = require('koa');
-const { firstPresentPrincipal } = require('../dist/cjs/src/binding/detect-principal.js');
+const { firstPresentPrincipal, stateOrSessionPrincipal } = require('../dist/cjs/src/binding/detect-principal.js');
 
 const app = new Koa();
 const contexts = Array.from({ length: 2000 }, () => {
@@ -19,7 +19,7 @@ const contexts = Array.from({ length: 2000 }, () => {
 const PATHS = [['state', 'user'], ['state', 'auth'], ['session', 'user']];
 const readers = {
   'generic (Reflect.get per step)': (ctx) => firstPresentPrincipal(ctx, PATHS),
-  'direct reads': (ctx) => ctx.state?.user ?? ctx.state?.auth ?? ctx.session?.user,
+  'direct reads (stateOrSessionPrincipal)': stateOrSessionPrincipal,
 };
 for (const [name, read] of Object.entries(readers)) {
   let ns = 0;

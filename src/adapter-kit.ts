@@ -7,7 +7,7 @@ export type { FrameworkAccess, FrameworkTrust, ResponseLike } from './binding/fr
 /** Event-time work of one middleware instance; exported for the benchmarks, which time one event fill. */
 export { EventFiller, type RequestFacts } from './binding/event-filler.js';
 export { expressFrameworkTrust, koaFrameworkTrust } from './binding/framework-trust.js';
-export { firstPresentPrincipal } from './binding/detect-principal.js';
+export { firstPresentPrincipal, stateOrSessionPrincipal } from './binding/detect-principal.js';
 /** A guarded read that costs the same whatever the object's hidden class (Express's are new per request). */
 export { readProperty } from './util/read-property.js';
 export { parseOptions } from './options/parse-options.js';
