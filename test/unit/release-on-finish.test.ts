@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { EventFiller } from '../../src/binding/event-filler';
 import type { FrameworkAccess } from '../../src/binding/framework';
-import { releaseOnFinish, watchFinishedResponses } from '../../src/binding/release-on-finish';
+import { SWEEP_MS, releaseOnFinish, setSweepDelayForTests, watchFinishedResponses } from '../../src/binding/release-on-finish';
 import { RequestTie } from '../../src/binding/request-tie';
 import { trustNothing } from '../../src/ip/trust';
 import { ADAPTER_OPTION_NAMES } from '../../src/options/options';
@@ -72,6 +72,8 @@ interface Held {
   readonly res: http.ServerResponse;
   /** Whether the tie had let go when the app's own `finish` listener ran. */
   releasedInFinishListener?: boolean;
+  /** Whether it had when the response's `close` listeners ran (where the SDK ends the request's span). */
+  releasedInCloseListener?: boolean;
 }
 
 const arrived: Held[] = [];
@@ -91,6 +93,7 @@ const server = http.createServer((req, res) => {
   expect(releaseOnFinish(req, tie as RequestTie<unknown>)).toBe(true);
   const held: Held = { tie, scope, res };
   res.on('finish', () => (held.releasedInFinishListener = tie.released));
+  res.on('close', () => (held.releasedInCloseListener = tie.released));
   arrived.push(held);
 });
 let port = 0;
@@ -133,6 +136,8 @@ async function arrivals(count: number): Promise<Held[]> {
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Past the sweep timer: what no later response lets go of is let go of by then. */
+const afterSweep = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, SWEEP_MS * 3));
 
 describe('a finished response lets go of its own request only (Node’s finish channel, no listener per request)', () => {
   it('the tie lets go after the app’s own finish listeners ran (they still read the live request)', async () => {
@@ -141,9 +146,45 @@ describe('a finished response lets go of its own request only (Node’s finish c
     current = one!.scope;
     one!.res.end('done');
     expect(await answer).toBe('done');
-    await nextTurn();
+    await afterSweep();
     expect(one!.releasedInFinishListener).toBe(false);
+    expect(one!.releasedInCloseListener).toBe(false);
     expect(one!.tie.released).toBe(true);
+  });
+
+  it('the next finished response lets go of a request whose response has closed, without waiting for the timer', async () => {
+    setSweepDelayForTests(60_000);
+    try {
+      const answers = [get(), get()];
+      const [first, second] = await arrivals(2);
+      current = first!.scope;
+      first!.res.end('first');
+      expect(await answers[0]).toBe('first');
+      await nextTurn();
+      expect(first!.releasedInCloseListener).toBe(false);
+      expect(first!.tie.released).toBe(false); // nothing finished since, and the timer is a minute away
+      current = second!.scope;
+      second!.res.end('second');
+      expect(await answers[1]).toBe('second');
+      expect(first!.tie.released).toBe(true);
+      expect(second!.tie.released).toBe(false); // its own close comes after its finish
+    } finally {
+      setSweepDelayForTests(SWEEP_MS);
+    }
+    await afterSweep();
+    expect(arrived).toHaveLength(0);
+  });
+
+  it('two responses finishing in one turn: neither request is let go of before its own close listeners ran', async () => {
+    const answers = [get(), get()];
+    const [first, second] = await arrivals(2);
+    current = first!.scope;
+    first!.res.end('first'); // both finish in the same drain of the tick queue, the first's close still pending
+    second!.res.end('second');
+    expect(await Promise.all(answers)).toEqual(['first', 'second']);
+    await afterSweep();
+    expect([first!.releasedInCloseListener, second!.releasedInCloseListener]).toEqual([false, false]);
+    expect([first!.tie.released, second!.tie.released]).toEqual([true, true]);
   });
 
   it('a response ended from another request’s async context (a callback-style client) still lets go of its own request only', async () => {
@@ -152,12 +193,12 @@ describe('a finished response lets go of its own request only (Node’s finish c
     current = second!.scope; // the first response ends while the second's scope is current
     first!.res.end('first');
     expect(await answers[0]).toBe('first');
-    await nextTurn();
+    await afterSweep();
     expect(first!.tie.released).toBe(true);
     expect(second!.tie.released).toBe(false);
     second!.res.end('second');
     expect(await answers[1]).toBe('second');
-    await nextTurn();
+    await afterSweep();
     expect(second!.tie.released).toBe(true);
   });
 
@@ -176,7 +217,7 @@ describe('a finished response lets go of its own request only (Node’s finish c
       current = (currentScope === 'first' ? first : second)!.scope;
       first!.res.end('first');
       expect(await answers[0]).toBe('first');
-      await nextTurn();
+      await afterSweep();
       expect(first!.tie.released).toBe(true);
       // What an event the first request's work captures later gets.
       const facts = first!.tie.captureFacts(first!.scope, handle) as { principal?: unknown };
@@ -195,7 +236,7 @@ describe('a finished response lets go of its own request only (Node’s finish c
       current = second!.scope;
       first!.res.end('first');
       await answers[0];
-      await nextTurn();
+      await afterSweep();
       const kept = (first!.tie.captureFacts(first!.scope, handle) as { principal?: unknown }).principal;
       second!.res.end('second');
       await answers[1];
@@ -213,9 +254,11 @@ describe('a finished response lets go of its own request only (Node’s finish c
     first!.res.end('first');
     second!.res.end('second');
     expect(await text).toMatch(/first[\s\S]*second/);
-    await nextTurn();
+    await afterSweep();
     expect(first!.tie.released).toBe(true);
     expect(second!.tie.released).toBe(true);
+    // Both finished in one turn: neither let go before its own close listeners ran.
+    expect([first!.releasedInCloseListener, second!.releasedInCloseListener]).toEqual([false, false]);
   });
 
   it('a scope that throws when read does not reach the app: the response goes out, the tie stays', async () => {
@@ -227,7 +270,7 @@ describe('a finished response lets go of its own request only (Node’s finish c
       first!.res.end('first');
       second!.res.end('second');
       expect(await text).toMatch(/first[\s\S]*second/);
-      await nextTurn(); // Node would rethrow a subscriber's error on the next tick
+      await afterSweep(); // Node would rethrow a subscriber's error on the next tick
       expect(first!.tie.released).toBe(false);
       expect(second!.tie.released).toBe(true);
     } finally {
