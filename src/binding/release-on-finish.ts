@@ -24,33 +24,28 @@ type SocketWithTie = Socket & { [kServingTie]?: RequestTie<unknown> };
 /** The SDKs' async context strategies, for a pipelined request (its socket's slot already names the next one). */
 const watchedStrategies: AsyncContextStrategyShape[] = [];
 /**
- * Ties whose responses finished and that still hold their framework object, with those responses (parallel arrays:
- * nothing allocated per request). Let go of once the response has emitted `close`, when the next response finishes, or
- * from one reusable timer for the last ones (`SWEEP_MS`).
+ * Ties whose responses finished and that still hold their framework object; let go of together by one timer
+ * (`SWEEP_MS`), armed by the first of them: nothing scheduled or allocated per request.
  */
 const finishing: RequestTie<unknown>[] = [];
-const finishingResponses: unknown[] = [];
 /**
- * The longest a finished request's framework object is held when no other response finishes after it (a quiet server).
- * Under load the next finished response lets go of it first, so it rarely survives a scavenge.
+ * How long a finished request's framework object is held at most, and about how often the timer runs while responses
+ * finish. Short next to the time between two young-generation collections under load, so it is rarely copied and
+ * practically never promoted.
  */
 export const SWEEP_MS = 10;
 /**
  * One Timeout for the process, made when this module loads (outside any request's async context, which a timer would
- * otherwise hold for good) and restarted with `refresh()`: no new timer, nor async resource, per request.
+ * otherwise hold for good) and restarted with `refresh()` by the first tie after it ran: no new timer, nor async
+ * resource, per request or per event-loop turn.
  */
-let sweepTimer = unrefTimer(SWEEP_MS);
+const sweepTimer = unrefTimer(SWEEP_MS);
+let sweepArmed = true;
 
 function unrefTimer(ms: number): ReturnType<typeof setTimeout> {
   const timer = setTimeout(letGoOfFinished, ms);
   timer.unref?.();
   return timer;
-}
-
-/** Tests only: a longer sweep delay, so that what the next finished response lets go of can be told from the timer. */
-export function setSweepDelayForTests(ms: number): void {
-  clearTimeout(sweepTimer);
-  sweepTimer = unrefTimer(ms);
 }
 
 /**
@@ -80,12 +75,11 @@ export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>):
 function onResponseFinish(message: unknown): void {
   // Node rethrows a subscriber's error as an uncaught exception: nothing may escape.
   try {
-    const { request, response, socket } = message as { request?: unknown; response?: unknown; socket?: SocketWithTie };
-    if (finishing.length > 0) letGoOfClosed();
+    const { request, socket } = message as { request?: unknown; socket?: SocketWithTie };
     const serving = socket?.[kServingTie];
     if (serving !== undefined && serving.keepIfServing(request, requestOfCurrentContext)) {
       (socket as SocketWithTie)[kServingTie] = undefined;
-      letGoSoon(serving, response);
+      letGoSoon(serving);
       return;
     }
     // Pipelined requests: the slot names a later request on the connection; this one's tie is on its own scope (so
@@ -93,7 +87,7 @@ function onResponseFinish(message: unknown): void {
     for (let i = 0; i < watchedStrategies.length; i++) {
       const bound = boundRequestOf((watchedStrategies[i] as AsyncContextStrategyShape).getIsolationScope());
       if (bound instanceof RequestTie && bound.keepIfServing(request)) {
-        letGoSoon(bound, response);
+        letGoSoon(bound);
         return;
       }
     }
@@ -122,38 +116,22 @@ export function requestOfCurrentContext(): BoundRequest | null | undefined {
 
 /**
  * The tie has kept what it needs (`keep`, in the async context the response finished in); it lets go of the framework
- * object once the response has emitted `close`: the app's own `finish` and `close` listeners and the SDK's segment span
- * (ended on `close`) still read the request. Node emits `close` from the tick queue right after `finish`, so by the next
- * finished response or the next timer it has run. No `setImmediate` per event-loop turn: that cost ~1.5 % of a Koa
+ * object from the sweep timer, a later macrotask: by then the app's own `finish` and `close` listeners and the SDK's
+ * segment span (ended on `close`, which Node emits from the tick queue right after `finish`) have read the live
+ * request. Not a `setImmediate` per event-loop turn, nor a timer `refresh()` per request: each cost 1.5–2.5 % of a Koa
  * request (`bench:instructions`, 2026-11-30).
  */
-function letGoSoon(tie: RequestTie<unknown>, response: unknown): void {
+function letGoSoon(tie: RequestTie<unknown>): void {
   finishing.push(tie);
-  finishingResponses.push(response);
-  if (finishing.length === 1) sweepTimer.refresh();
-}
-
-/** At a later response's finish: lets go of the ties whose responses have emitted `close`, keeping the order. */
-function letGoOfClosed(): void {
-  let kept = 0;
-  for (let i = 0; i < finishing.length; i++) {
-    const tie = finishing[i] as RequestTie<unknown>;
-    const response = finishingResponses[i];
-    if (readProperty(response, 'closed') === true) {
-      tie.letGo();
-    } else {
-      finishing[kept] = tie;
-      finishingResponses[kept] = response;
-      kept++;
-    }
+  if (!sweepArmed) {
+    sweepArmed = true;
+    sweepTimer.refresh();
   }
-  finishing.length = kept;
-  finishingResponses.length = kept;
 }
 
-/** The timer: a later macrotask, so every pending response's `close` (a tick after its `finish`) has been emitted. */
+/** The timer: every tie waiting here finished in an earlier macrotask, so its response's `close` has been emitted. */
 function letGoOfFinished(): void {
+  sweepArmed = false;
   for (let i = 0; i < finishing.length; i++) (finishing[i] as RequestTie<unknown>).letGo();
   finishing.length = 0;
-  finishingResponses.length = 0;
 }
