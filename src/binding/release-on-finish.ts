@@ -23,30 +23,8 @@ type SocketWithTie = Socket & { [kServingTie]?: RequestTie<unknown> };
 
 /** The SDKs' async context strategies, for a pipelined request (its socket's slot already names the next one). */
 const watchedStrategies: AsyncContextStrategyShape[] = [];
-/**
- * Ties whose responses finished and that still hold their framework object; let go of together by one timer
- * (`SWEEP_MS`), armed by the first of them: nothing scheduled or allocated per request.
- */
+/** Ties whose responses finished in this turn of the event loop; let go of together, from one `setImmediate`. */
 const finishing: RequestTie<unknown>[] = [];
-/**
- * How long a finished request's framework object is held at most, and about how often the timer runs while responses
- * finish. Short next to the time between two young-generation collections under load, so it is rarely copied and
- * practically never promoted.
- */
-export const SWEEP_MS = 10;
-/**
- * One Timeout for the process, made when this module loads (outside any request's async context, which a timer would
- * otherwise hold for good) and restarted with `refresh()` by the first tie after it ran: no new timer, nor async
- * resource, per request or per event-loop turn.
- */
-const sweepTimer = unrefTimer(SWEEP_MS);
-let sweepArmed = true;
-
-function unrefTimer(ms: number): ReturnType<typeof setTimeout> {
-  const timer = setTimeout(letGoOfFinished, ms);
-  timer.unref?.();
-  return timer;
-}
 
 /**
  * Lets go of requests when their responses finish, without a listener per request: one process-wide subscriber to
@@ -79,7 +57,7 @@ function onResponseFinish(message: unknown): void {
     const serving = socket?.[kServingTie];
     if (serving !== undefined && serving.keepIfServing(request, requestOfCurrentContext)) {
       (socket as SocketWithTie)[kServingTie] = undefined;
-      letGoSoon(serving);
+      letGoAfterListeners(serving);
       return;
     }
     // Pipelined requests: the slot names a later request on the connection; this one's tie is on its own scope (so
@@ -87,7 +65,7 @@ function onResponseFinish(message: unknown): void {
     for (let i = 0; i < watchedStrategies.length; i++) {
       const bound = boundRequestOf((watchedStrategies[i] as AsyncContextStrategyShape).getIsolationScope());
       if (bound instanceof RequestTie && bound.keepIfServing(request)) {
-        letGoSoon(bound);
+        letGoAfterListeners(bound);
         return;
       }
     }
@@ -115,23 +93,22 @@ export function requestOfCurrentContext(): BoundRequest | null | undefined {
 }
 
 /**
- * The tie has kept what it needs (`keep`, in the async context the response finished in); it lets go of the framework
- * object from the sweep timer, a later macrotask: by then the app's own `finish` and `close` listeners and the SDK's
- * segment span (ended on `close`, which Node emits from the tick queue right after `finish`) have read the live
- * request. Not a `setImmediate` per event-loop turn, nor a timer `refresh()` per request: each cost 1.5–2.5 % of a Koa
- * request (`bench:instructions`, 2026-11-30).
+ * The tie has kept what it needs (`keep`, in the async context the response finished in). When nothing it fills later
+ * would read the framework object again — no `mapUser` (which gets it), no async `getUser` (called while the request
+ * is live), a scope the SDK made — it lets go now: what the app's `finish`/`close` listeners and the SDK's segment
+ * span capture is filled from what was kept, the same values. Otherwise it lets go after them, from one `setImmediate`
+ * per event-loop turn (1–1.5 % of a Koa request's instructions, which the default set-up does not pay).
  */
-function letGoSoon(tie: RequestTie<unknown>): void {
-  finishing.push(tie);
-  if (!sweepArmed) {
-    sweepArmed = true;
-    sweepTimer.refresh();
-  }
+function letGoAfterListeners(tie: RequestTie<unknown>): void {
+  if (tie.readsRequestAfterFinish) letGoSoon(tie);
+  else tie.letGo();
 }
 
-/** The timer: every tie waiting here finished in an earlier macrotask, so its response's `close` has been emitted. */
+function letGoSoon(tie: RequestTie<unknown>): void {
+  if (finishing.push(tie) === 1) setImmediate(letGoOfFinished);
+}
+
 function letGoOfFinished(): void {
-  sweepArmed = false;
   for (let i = 0; i < finishing.length; i++) (finishing[i] as RequestTie<unknown>).letGo();
   finishing.length = 0;
 }

@@ -132,6 +132,15 @@ export class RequestTie<Target> implements BoundRequest {
     if (this.resolution === undefined) this.resolution = NO_TRUST;
   }
 
+  /**
+   * Whether something filled after the response finished would still read the framework object: `mapUser` gets it,
+   * an async `getUser` is called with it while the request is live, and on a scope we forked `letGo` also takes the
+   * SDK's request data off the scope. Otherwise what `keep` read is all later fills use.
+   */
+  get readsRequestAfterFinish(): boolean {
+    return this.fork !== false || this.filler.hasMapUser || (this.filler.reader.hasGetUser && !this.filler.reader.callsGetUserAtRelease);
+  }
+
   /** Drops the framework object, after `keep`. On a scope we forked, also what the SDK put there about the request. */
   letGo(): void {
     const target = this.target;

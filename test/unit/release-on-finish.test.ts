@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { EventFiller } from '../../src/binding/event-filler';
 import type { FrameworkAccess } from '../../src/binding/framework';
-import { SWEEP_MS, releaseOnFinish, watchFinishedResponses } from '../../src/binding/release-on-finish';
+import { releaseOnFinish, watchFinishedResponses } from '../../src/binding/release-on-finish';
 import { RequestTie } from '../../src/binding/request-tie';
 import { trustNothing } from '../../src/ip/trust';
 import { ADAPTER_OPTION_NAMES } from '../../src/options/options';
@@ -24,9 +24,16 @@ const framework: FrameworkAccess<http.IncomingMessage> = {
   frameworkTrust: () => ({ trust: trustNothing, trustsEveryHop: false }),
 };
 const filler = new EventFiller(parseOptions(undefined, ADAPTER_OPTION_NAMES, true), framework);
+// mapUser gets the framework object: a tie with one keeps it until the app's finish/close listeners ran.
+const mapUserFiller = new EventFiller(parseOptions({ mapUser: (principal: unknown) => principal }, ADAPTER_OPTION_NAMES, true), framework);
+// An async getUser is called with the live request: the same.
+const asyncGetUserFiller = new EventFiller(parseOptions({ getUser: async () => ({ id: 'async' }) }, ADAPTER_OPTION_NAMES, true), callingGetUserAccess());
 // A synchronous getUser that reads the app's async context (played by `current`, as an AsyncLocalStorage would be).
 const userOfScope = new WeakMap<ScopeShape, { id: string }>();
-const callingGetUser: FrameworkAccess<http.IncomingMessage> = { ...framework, callGetUser: (getUser, req) => (getUser as (req: http.IncomingMessage) => unknown)(req) };
+const callingGetUser: FrameworkAccess<http.IncomingMessage> = callingGetUserAccess();
+function callingGetUserAccess(): FrameworkAccess<http.IncomingMessage> {
+  return { ...framework, callGetUser: (getUser, req) => (getUser as (req: http.IncomingMessage) => unknown)(req) };
+}
 const contextGetUserFiller = new EventFiller(parseOptions({ getUser: () => userOfScope.get(current) }, ADAPTER_OPTION_NAMES, true), callingGetUser);
 // The same, building a fresh object each call (`() => ({ ...als.getStore() })`): alike, though never the same object.
 const freshContextGetUserFiller = new EventFiller(
@@ -86,6 +93,8 @@ const server = http.createServer((req, res) => {
     ['/keyless-context-user', keylessContextGetUserFiller],
     ['/request-user', requestGetUserFiller],
     ['/user-by-query', userByQueryFiller],
+    ['/map-user', mapUserFiller],
+    ['/async-user', asyncGetUserFiller],
   ];
   const chosen = byPath.find(([prefix]) => req.url?.startsWith(prefix))?.[1] ?? filler;
   const tie = new RequestTie(chosen, req, false, false);
@@ -135,30 +144,40 @@ async function arrivals(count: number): Promise<Held[]> {
   return arrived.splice(0, count);
 }
 
-/** Past the sweep timer: what no later response lets go of is let go of by then. */
-const afterSweep = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, SWEEP_MS * 3));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('a finished response lets go of its own request only (Node’s finish channel, no listener per request)', () => {
-  it('the tie lets go after the app’s own finish listeners ran (they still read the live request)', async () => {
+  it('by default the tie lets go when the response finishes: nothing filled later reads the request again', async () => {
     const answer = get();
     const [one] = await arrivals(1);
     current = one!.scope;
     one!.res.end('done');
     expect(await answer).toBe('done');
-    await afterSweep();
-    expect(one!.releasedInFinishListener).toBe(false);
-    expect(one!.releasedInCloseListener).toBe(false);
+    expect(one!.releasedInFinishListener).toBe(true);
+  });
+
+  it.each([
+    ['mapUser (it gets the request)', '/map-user'],
+    ['an async getUser (called with the live request)', '/async-user'],
+  ])('with %s the tie lets go only after the app’s own finish and close listeners ran', async (_what, path) => {
+    const answer = get(path);
+    const [one] = await arrivals(1);
+    current = one!.scope;
+    one!.res.end('done');
+    expect(await answer).toBe('done');
+    await nextTurn();
+    expect([one!.releasedInFinishListener, one!.releasedInCloseListener]).toEqual([false, false]);
     expect(one!.tie.released).toBe(true);
   });
 
-  it('two responses finishing in one turn: neither request is let go of before its own close listeners ran', async () => {
-    const answers = [get(), get()];
+  it('with mapUser, two responses finishing in one turn: neither is let go of before its own close listeners ran', async () => {
+    const answers = [get('/map-user/1'), get('/map-user/2')];
     const [first, second] = await arrivals(2);
     current = first!.scope;
     first!.res.end('first'); // both finish in the same drain of the tick queue, the first's close still pending
     second!.res.end('second');
     expect(await Promise.all(answers)).toEqual(['first', 'second']);
-    await afterSweep();
+    await nextTurn();
     expect([first!.releasedInCloseListener, second!.releasedInCloseListener]).toEqual([false, false]);
     expect([first!.tie.released, second!.tie.released]).toEqual([true, true]);
   });
@@ -169,12 +188,12 @@ describe('a finished response lets go of its own request only (Node’s finish c
     current = second!.scope; // the first response ends while the second's scope is current
     first!.res.end('first');
     expect(await answers[0]).toBe('first');
-    await afterSweep();
+    await nextTurn();
     expect(first!.tie.released).toBe(true);
     expect(second!.tie.released).toBe(false);
     second!.res.end('second');
     expect(await answers[1]).toBe('second');
-    await afterSweep();
+    await nextTurn();
     expect(second!.tie.released).toBe(true);
   });
 
@@ -193,7 +212,7 @@ describe('a finished response lets go of its own request only (Node’s finish c
       current = (currentScope === 'first' ? first : second)!.scope;
       first!.res.end('first');
       expect(await answers[0]).toBe('first');
-      await afterSweep();
+      await nextTurn();
       expect(first!.tie.released).toBe(true);
       // What an event the first request's work captures later gets.
       const facts = first!.tie.captureFacts(first!.scope, handle) as { principal?: unknown };
@@ -212,7 +231,7 @@ describe('a finished response lets go of its own request only (Node’s finish c
       current = second!.scope;
       first!.res.end('first');
       await answers[0];
-      await afterSweep();
+      await nextTurn();
       const kept = (first!.tie.captureFacts(first!.scope, handle) as { principal?: unknown }).principal;
       second!.res.end('second');
       await answers[1];
@@ -230,11 +249,9 @@ describe('a finished response lets go of its own request only (Node’s finish c
     first!.res.end('first');
     second!.res.end('second');
     expect(await text).toMatch(/first[\s\S]*second/);
-    await afterSweep();
+    await nextTurn();
     expect(first!.tie.released).toBe(true);
     expect(second!.tie.released).toBe(true);
-    // Both finished in one turn: neither let go before its own close listeners ran.
-    expect([first!.releasedInCloseListener, second!.releasedInCloseListener]).toEqual([false, false]);
   });
 
   it('a scope that throws when read does not reach the app: the response goes out, the tie stays', async () => {
@@ -246,7 +263,7 @@ describe('a finished response lets go of its own request only (Node’s finish c
       first!.res.end('first');
       second!.res.end('second');
       expect(await text).toMatch(/first[\s\S]*second/);
-      await afterSweep(); // Node would rethrow a subscriber's error on the next tick
+      await nextTurn(); // Node would rethrow a subscriber's error on the next tick
       expect(first!.tie.released).toBe(false);
       expect(second!.tie.released).toBe(true);
     } finally {
