@@ -134,11 +134,12 @@ export class RequestTie<Target> implements BoundRequest {
 
   /**
    * Whether something filled after the response finished would still read the framework object: `mapUser` gets it,
-   * an async `getUser` is called with it while the request is live, and on a scope we forked `letGo` also takes the
-   * SDK's request data off the scope. Otherwise what `keep` read is all later fills use.
+   * a `getUser` is called with it while the request is live (and a synchronous one answers for this request when
+   * another request's response finishes in its async context, see `principalInContextOf`), and on a scope we forked
+   * `letGo` also takes the SDK's request data off the scope. Otherwise what `keep` read is all later fills use.
    */
   get readsRequestAfterFinish(): boolean {
-    return this.fork !== false || this.filler.hasMapUser || (this.filler.reader.hasGetUser && !this.filler.reader.callsGetUserAtRelease);
+    return this.fork !== false || this.filler.hasMapUser || this.filler.reader.hasGetUser;
   }
 
   /** Drops the framework object, after `keep`. On a scope we forked, also what the SDK put there about the request. */

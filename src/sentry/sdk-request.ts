@@ -46,9 +46,11 @@ function requestFromMetadata(metadata: ProcessingMetadataShape | undefined, peer
   const remoteAddress = typeof ipAddress === 'string' ? ipAddress : peer;
   const normalized = readProperty(metadata, 'normalizedRequest') as ProcessingMetadataShape['normalizedRequest'];
   if (normalized !== undefined && normalized !== null && typeof normalized.headers === 'object' && normalized.headers !== null) {
+    const headers = normalized.headers as RequestLike['headers'];
     return {
-      headers: normalized.headers as RequestLike['headers'],
-      socket: { remoteAddress },
+      headers,
+      // The SDK took the scheme from the socket unless a client-settable X-Forwarded-Proto was there.
+      socket: { remoteAddress, encrypted: headers['x-forwarded-proto'] === undefined && typeof normalized.url === 'string' && normalized.url.startsWith('https:') },
       method: typeof normalized.method === 'string' ? normalized.method : undefined,
       url: pathOf(normalized.url),
     };

@@ -50,6 +50,11 @@ const userByQueryFiller = new EventFiller(
   parseOptions({ getUser: (req: http.IncomingMessage) => ({ id: new URL(req.url ?? '/', 'http://x').searchParams.get('u') }) }, ADAPTER_OPTION_NAMES, true),
   callingGetUser,
 );
+// A synchronous getUser that reads the request: no user for anonymous requests.
+const anonymousOrUserFiller = new EventFiller(
+  parseOptions({ getUser: (req: http.IncomingMessage) => (req.url?.endsWith('/nobody') ? undefined : { id: `user of ${req.url}` }) }, ADAPTER_OPTION_NAMES, true),
+  callingGetUser,
+);
 // A synchronous getUser that reads the request itself.
 const requestGetUserFiller = new EventFiller(
   parseOptions({ getUser: (req: http.IncomingMessage) => ({ id: `user of ${req.url}` }) }, ADAPTER_OPTION_NAMES, true),
@@ -94,6 +99,7 @@ const server = http.createServer((req, res) => {
     ['/request-user', requestGetUserFiller],
     ['/user-by-query', userByQueryFiller],
     ['/map-user', mapUserFiller],
+    ['/anonymous-or-user', anonymousOrUserFiller],
     ['/async-user', asyncGetUserFiller],
   ];
   const chosen = byPath.find(([prefix]) => req.url?.startsWith(prefix))?.[1] ?? filler;
@@ -222,6 +228,20 @@ describe('a finished response lets go of its own request only (Node’s finish c
       expect(facts.principal).toEqual(keptPrincipal === undefined ? undefined : { id: keptPrincipal });
     },
   );
+
+  it('an anonymous request that ended its own response first, then another’s in its context: that one keeps its user', async () => {
+    // A long poll answered by an anonymous request (or pipelining): the second response finishes in the first's async
+    // context; the first must still be able to answer (no user) so the two answers can be told apart.
+    const answers = [get('/anonymous-or-user/nobody'), get('/anonymous-or-user/alice')];
+    const [anonymous, alice] = await arrivals(2);
+    current = anonymous!.scope;
+    anonymous!.res.end('anonymous');
+    alice!.res.end('alice');
+    expect(await Promise.all(answers)).toEqual(['anonymous', 'alice']);
+    await nextTurn();
+    const kept = (alice!.tie.captureFacts(alice!.scope, handle) as { principal?: unknown }).principal;
+    expect(kept).toEqual({ id: 'user of /anonymous-or-user/alice' });
+  });
 
   it('once a getUser answered two requests in one context with different users, two tabs of one user keep theirs too', async () => {
     /** Ends the first of two requests in the second's context; returns the first's kept principal. */
