@@ -198,19 +198,28 @@ describe('Express + @sentry/node: tracing', () => {
     expect(segment.attributes['user.ip_address']?.value).toBe('127.0.0.1');
   });
 
-  /** A long poll (/jwt/park, user 'parked') answered by another request (/jwt/wake, user 'waker'). */
-  async function longPoll(fixtureUrl: string): Promise<{ park: Record<string, { value?: unknown }>; wake: Record<string, { value?: unknown }> }> {
+  /**
+   * A long poll (/jwt/park, user 'parked') answered by another request: /jwt/wake (user 'waker') ends it before its own
+   * response; with `anonymousWakerFirst`, /wake-own-first (no user) sends its own response first.
+   */
+  async function longPoll(
+    fixtureUrl: string,
+    { anonymousWakerFirst = false } = {},
+  ): Promise<{ park: Record<string, { value?: unknown }>; wake: Record<string, { value?: unknown }> }> {
     suite.receiver().items.length = 0; // the spans and events of an earlier long poll have the same names
     const parked = request(fixtureUrl).get('/jwt/park?key=lp').set('Authorization', `Bearer ${token({ sub: 'parked' })}`).set('X-Forwarded-For', '198.51.100.31');
     const parkedDone = parked.then((res) => res);
     await new Promise((resolve) => setTimeout(resolve, 100)); // the park request is in its handler
-    await request(fixtureUrl).get('/jwt/wake?key=lp').set('Authorization', `Bearer ${token({ sub: 'waker' })}`).set('X-Forwarded-For', '198.51.100.32').expect(200, 'woke');
+    const wakePath = anonymousWakerFirst ? '/wake-own-first' : '/jwt/wake';
+    const wake = request(fixtureUrl).get(`${wakePath}?key=lp`).set('X-Forwarded-For', '198.51.100.32');
+    if (!anonymousWakerFirst) wake.set('Authorization', `Bearer ${token({ sub: 'waker' })}`);
+    await wake.expect(200, 'woke');
     expect((await parkedDone).text).toBe('woken');
     const segment = (path: string) => (span: { is_segment?: boolean; name?: string }) => span.is_segment === true && String(span.name).includes(path);
-    await suite.receiver().waitFor(() => suite.receiver().spans().some(segment('/jwt/park')) && suite.receiver().spans().some(segment('/jwt/wake')));
+    await suite.receiver().waitFor(() => suite.receiver().spans().some(segment('/jwt/park')) && suite.receiver().spans().some(segment(wakePath)));
     return {
       park: suite.receiver().spans().find(segment('/jwt/park')).attributes,
-      wake: suite.receiver().spans().find(segment('/jwt/wake')).attributes,
+      wake: suite.receiver().spans().find(segment(wakePath)).attributes,
     };
   }
 
@@ -250,6 +259,14 @@ describe('Express + @sentry/node: tracing', () => {
     expect(park['user.id']?.value).toBe('parked');
     expect(wake['user.id']?.value).toBe('waker');
     // Captured after the response, from the request's own timer: what was kept when the waker ended it.
+    expect((await eventMatching(suite.receiver(), 'after park lp')).user?.id).toBe('parked');
+  });
+
+  traced("@sentry/node 11: a getUser that reads the request keeps a long poll's user when an anonymous request that answered itself first ends it", async () => {
+    const fixture = await app({ sentry: { tracesSampleRate: 1 }, getUser: 'jwtPayload' });
+    const { park, wake } = await longPoll(fixture.url, { anonymousWakerFirst: true });
+    expect(wake['user.id']).toBeUndefined();
+    expect(park['user.id']?.value).toBe('parked');
     expect((await eventMatching(suite.receiver(), 'after park lp')).user?.id).toBe('parked');
   });
 
