@@ -94,10 +94,11 @@ export function requestOfCurrentContext(): BoundRequest | null | undefined {
 
 /**
  * The tie has kept what it needs (`keep`, in the async context the response finished in). When nothing it fills later
- * would read the framework object again — no `mapUser` (which gets it), no async `getUser` (called while the request
- * is live), a scope the SDK made — it lets go now: what the app's `finish`/`close` listeners and the SDK's segment
- * span capture is filled from what was kept, the same values. Otherwise it lets go after them, from one `setImmediate`
- * per event-loop turn (1–1.5 % of a Koa request's instructions, which the default set-up does not pay).
+ * would read the framework object again (`RequestTie.readsRequestAfterFinish`: no `mapUser`, no `getUser`, a scope the
+ * SDK made) it lets go now: what the app's `finish`/`close` listeners and the SDK's segment span capture is filled from
+ * what was kept plus the SDK's copy of the request (a principal the app changes after the finish is not seen; a
+ * request without a Host header has no URL there). Otherwise it lets go after them, from one `setImmediate` per
+ * event-loop turn (about 1.5 % of a Koa request's instructions in an ablation, which the default set-up does not pay).
  */
 function letGoAfterListeners(tie: RequestTie<unknown>): void {
   if (tie.readsRequestAfterFinish) letGoSoon(tie);
