@@ -74,3 +74,21 @@ describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => 
     expect(result.eventsWithUser).toBe(result.events);
   });
 });
+
+describe.each((['express', 'koa'] as const).filter((name) => name !== 'koa' || KOA_ROUTE_ERRORS_WORK))('%s: the app keeps each request in its own AsyncLocalStorage', (framework) => {
+  // Nothing of ours may capture a request's async context in an object that outlives the request (a timer re-armed
+  // from a request, say): with the app's AsyncLocalStorage holding the request, that would keep the request alive.
+  (SENTRY_MAJOR >= 11 ? it.each : it.skip.each)([
+    ['tracing off', { tracing: false }],
+    ['tracing on', { tracing: true }],
+  ])('%s: once the connections closed and the SDK’s timers ran, no more requests alive than without sentryUser()', async (_name, extra) => {
+    // The SDK alone keeps a couple here (its request-session flush timer is made in a request's context).
+    const alone = await runProbe({ framework, middleware: 'none', appAsyncContext: true, closeAndWait: 700, ...extra });
+    const result = await runProbe({ framework, middleware: 'sentryUser', appAsyncContext: true, closeAndWait: 700, ...extra });
+    expect(alone.total).toBe(200);
+    expect(alone.alive).toBeLessThan(10);
+    expect(result.total).toBe(200);
+    expect(result.alive).toBeLessThanOrEqual(alone.alive);
+    expect(result.eventsWithUser).toBe(result.events);
+  });
+});
