@@ -82,9 +82,10 @@ describe.each((['express', 'koa'] as const).filter((name) => name !== 'koa' || K
     ['tracing off', { tracing: false }],
     ['tracing on', { tracing: true }],
   ])('%s: once the connections closed and the SDK’s timers ran, no more requests alive than without sentryUser()', async (_name, extra) => {
-    // The SDK alone keeps a couple here (its request-session flush timer is made in a request's context).
-    const alone = await runProbe({ framework, middleware: 'none', appAsyncContext: true, closeAndWait: 700, ...extra });
-    const result = await runProbe({ framework, middleware: 'sentryUser', appAsyncContext: true, closeAndWait: 700, ...extra });
+    // The SDK alone keeps a couple here (its request-session flush timer is made in a request's context). 2 s: its
+    // other timers (transport, 500 ms span flush) have run by then, also on a loaded machine (700 ms was not enough).
+    const alone = await runProbe({ framework, middleware: 'none', appAsyncContext: true, closeAndWait: 2000, ...extra });
+    const result = await runProbe({ framework, middleware: 'sentryUser', appAsyncContext: true, closeAndWait: 2000, ...extra });
     expect(alone.total).toBe(200);
     expect(alone.alive).toBeLessThan(10);
     expect(result.total).toBe(200);
