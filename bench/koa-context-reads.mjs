@@ -1,9 +1,10 @@
 // node bench/koa-context-reads.mjs: what reading the principal chain (ctx.state.user → ctx.state.auth →
 // ctx.session.user) costs on real Koa contexts of an anonymous request (every path absent, as on most requests): the
 // package's generic reader (`firstPresentPrincipal`, Reflect.get per step, from dist/) against direct reads at
-// monomorphic sites (`stateOrSessionPrincipal`, what the Koa adapter uses since 9921d34). The absent `ctx.session` is looked up through Koa's large
-// context prototypes; a cached read remembers the miss, Reflect.get walks the chain every time. Nanoseconds per chain,
-// the last of three rounds; run `npm run build` first.
+// monomorphic sites (`stateOrSessionPrincipal`, what the Koa adapter uses since 9921d34). The absent `ctx.session` is
+// looked up through Koa's large context prototypes; a cached read remembers the miss, Reflect.get walks the chain every
+// time. Nanoseconds per chain, the last of three rounds; a timed micro with no A/A control, for the mechanism only (the
+// gap is ~10×). Run `npm run build` first.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -30,5 +31,5 @@ for (const [name, read] of Object.entries(readers)) {
     ns = Number(process.hrtime.bigint() - start) / (200 * contexts.length);
     if (found !== 0) throw new Error('an anonymous context has no principal');
   }
-  console.log(`${name.padEnd(32)} ${ns.toFixed(1)} ns/chain`);
+  console.log(`${name.padEnd(40)} ${ns.toFixed(1)} ns/chain`);
 }

@@ -98,7 +98,8 @@ export function requestOfCurrentContext(): BoundRequest | null | undefined {
  * SDK made) it lets go now: what the app's `finish`/`close` listeners and the SDK's segment span capture is filled from
  * what was kept plus the SDK's copy of the request (a principal the app changes after the finish is not seen; a
  * request without a Host header has no URL there). Otherwise it lets go after them, from one `setImmediate` per
- * event-loop turn (about 1.5 % of a Koa request's instructions in an ablation, which the default set-up does not pay).
+ * event-loop turn: work the default set-up does not do (a single ablation run put it near 1.5 % of a Koa request's
+ * instructions, inside the spread between runs; bench/RESULTS.md).
  */
 function letGoAfterListeners(tie: RequestTie<unknown>): void {
   if (tie.readsRequestAfterFinish) letGoSoon(tie);

@@ -21,6 +21,8 @@ type SpanWithStart = SpanShape & { [kStartRequest]?: BoundRequest | null };
 let endingSegmentId: unknown;
 let endingSegmentScopeRef: unknown;
 let endingSegmentStartRequest: BoundRequest | null | undefined;
+/** The start request of the segment `isolationScopeOfEndingSegment` last matched, until `startRequestOfEndedSegment`. */
+let lastStartRequest: BoundRequest | null | undefined;
 
 /** `spanStart`: runs for every span; marks only segments that start in a scope no request owns (see `kStartRequest`). */
 export function noteStartingSpan(span: SpanShape): void {
@@ -52,7 +54,6 @@ export function startRequestOfEndedSegment(): BoundRequest | null | undefined {
   lastStartRequest = undefined; // read once: no tie is held from one segment to the next
   return startRequest;
 }
-let lastStartRequest: BoundRequest | null | undefined;
 
 /**
  * `preprocessSpan` of a segment span: the isolation scope it started in, `null` when the span is known but its scope
