@@ -1,3 +1,5 @@
+import { trimmed } from '../util/trim.js';
+
 /**
  * A parsed address. IPv4 is kept as an unsigned 32-bit number and IPv6 as eight 16-bit groups, so that range checks
  * are integer comparisons instead of string work.
@@ -156,7 +158,7 @@ export function parseRangeBase(input: string): ParsedIp | undefined {
 }
 
 function parseUncached(input: string, allowUnspecified = false): ParsedIp | undefined {
-  let text = input.length > MAX_ADDRESS_LENGTH ? '' : input.trim();
+  let text = input.length > MAX_ADDRESS_LENGTH ? '' : trimmed(input);
   if (text === '') return undefined;
   if (text.charCodeAt(0) === 91 /* [ */) {
     const close = text.indexOf(']');

@@ -21,13 +21,13 @@ const SENSITIVE_COOKIE_NAME = new RegExp([...SENSITIVE_SNIPPETS, ...SENSITIVE_CO
 /**
  * The same few names (an app's headers, cookies, principal keys) are judged on every event, so answers for short names
  * are remembered in small bounded maps: a lookup instead of a scan. A map is emptied when full, never grows past
- * its limit, and holds only booleans.
+ * its limit, and holds only small answers (booleans, flags).
  */
 const MEMO_LIMIT = 1024;
 const MEMO_MAX_NAME_LENGTH = 64;
 
-function memoized(test: (name: string) => boolean): (name: string) => boolean {
-  const answers = new Map<string, boolean>();
+export function memoized<Answer>(test: (name: string) => Answer): (name: string) => Answer {
+  const answers = new Map<string, Answer>();
   return (name) => {
     if (name.length > MEMO_MAX_NAME_LENGTH) return test(name);
     let answer = answers.get(name);
@@ -38,6 +38,14 @@ function memoized(test: (name: string) => boolean): (name: string) => boolean {
     }
     return answer;
   };
+}
+
+/**
+ * True when a text (a whole query string) mentions a sensitive name anywhere. Not memoised: such texts vary per
+ * request and would only push the names out of the memo.
+ */
+export function mentionsSensitiveName(text: string): boolean {
+  return SENSITIVE_NAME.test(text);
 }
 
 /** True when a header or query parameter name looks like it carries a credential. */

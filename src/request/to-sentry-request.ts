@@ -1,16 +1,15 @@
 import { safeHeaders } from '../headers/read-header.js';
-import { isAddressHeader } from './address-headers.js';
-import { normalizeIp, parseIpAddress } from '../ip/parse-ip.js';
+import { ADDRESS_HEADER, headerFlags, SENSITIVE_HEADER } from './header-flags.js';
+import { formatIp, normalizeIp, parseIpAddress } from '../ip/parse-ip.js';
 import { REQUEST_OPTION_NAMES, type ToSentryRequestOptions } from '../options/options.js';
 import { parseCoreOptions } from '../options/parse-options.js';
-import { FILTERED, isSensitiveCookieName, isSensitiveName } from '../privacy/sensitive-names.js';
+import { FILTERED, isSensitiveCookieName, isSensitiveName, mentionsSensitiveName } from '../privacy/sensitive-names.js';
 import type { RequestLike } from '../request-like.js';
 import { defaultPii } from '../sentry/locate-sentry.js';
 import { clientIpResolutionFor, resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestEventData } from '../sentry-types.js';
+import { trimmed } from '../util/trim.js';
 
-/** Headers Sentry should never see in clear, whatever their name patterns say. */
-const ALWAYS_FILTERED = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-api-key', 'set-cookie']);
 const MAX_HEADERS = 100;
 const MAX_HEADER_VALUE = 8192;
 const MAX_COOKIES = 50;
@@ -45,17 +44,53 @@ function headerText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Per-header flags of the header map being filtered (reused: filtering is synchronous and never re-entered). */
+const flagsOfNames: number[] = [];
+
+/**
+ * The names of a header map whose clone already holds what the event keeps (within the header limit, no `__proto__`,
+ * and without user data no header that carries an address), with their flags in `flagsOfNames`; else undefined.
+ * `plainValues` also asks that every value be a string within the length limit.
+ */
+function clonableNames(headers: Readonly<Record<string, unknown>>, pii: boolean, plainValues: boolean): string[] | undefined {
+  const names = Object.keys(headers);
+  if (names.length > MAX_HEADERS) return undefined;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const flags = headerFlags(name);
+    if (name === '__proto__' || (!pii && (flags & ADDRESS_HEADER) !== 0)) return undefined;
+    if (plainValues) {
+      const value = headers[name];
+      if (typeof value !== 'string' || value.length > MAX_HEADER_VALUE) return undefined;
+    }
+    flagsOfNames[i] = flags;
+  }
+  return names;
+}
+
+/**
+ * Most requests only need values replaced: a clone keeps the map's shape (one copy instead of a property added per
+ * header), then the sensitive values are overwritten in place.
+ */
+function cloneFiltered<Value>(headers: Readonly<Record<string, Value>>, names: readonly string[]): Record<string, Value | string> {
+  const result: Record<string, Value | string> = { ...headers };
+  for (let i = 0; i < names.length; i++) if ((flagsOfNames[i] as number) & SENSITIVE_HEADER) result[names[i] as string] = FILTERED;
+  return result;
+}
+
 function filterHeaders(headers: RequestLike['headers'], pii: boolean): Record<string, string> {
+  const names = clonableNames(headers, pii, true);
+  if (names !== undefined) return cloneFiltered(headers as Readonly<Record<string, string>>, names);
   const result: Record<string, string> = {};
   let count = 0;
   for (const name of Object.keys(headers)) {
     if (count++ >= MAX_HEADERS) break;
     if (name === '__proto__') continue;
-    const lower = name.toLowerCase();
-    if (!pii && isAddressHeader(lower)) continue;
+    const flags = headerFlags(name);
+    if (!pii && (flags & ADDRESS_HEADER) !== 0) continue;
     const text = headerText(headers[name]);
     if (text === undefined) continue;
-    result[name] = ALWAYS_FILTERED.has(lower) || isSensitiveName(lower) ? FILTERED : text.slice(0, MAX_HEADER_VALUE);
+    result[name] = (flags & SENSITIVE_HEADER) !== 0 ? FILTERED : text.slice(0, MAX_HEADER_VALUE);
   }
   return result;
 }
@@ -65,11 +100,13 @@ function filterHeaders(headers: RequestLike['headers'], pii: boolean): Record<st
  * weaker than our own filter: sensitive names `[Filtered]`, and without user data no header that carries an address.
  */
 export function filterEventHeaders(headers: Record<string, unknown>, pii: boolean): Record<string, unknown> {
+  const names = clonableNames(headers, pii, false);
+  if (names !== undefined) return cloneFiltered(headers, names);
   const result: Record<string, unknown> = {};
   for (const name of Object.keys(headers)) {
-    const lower = name.toLowerCase();
-    if (!pii && isAddressHeader(lower)) continue;
-    result[name] = ALWAYS_FILTERED.has(lower) || isSensitiveName(lower) ? FILTERED : headers[name];
+    const flags = headerFlags(name);
+    if (!pii && (flags & ADDRESS_HEADER) !== 0) continue;
+    result[name] = (flags & SENSITIVE_HEADER) !== 0 ? FILTERED : headers[name];
   }
   return result;
 }
@@ -81,17 +118,30 @@ export function filterEventCookies(cookies: Record<string, unknown>): Record<str
   return result;
 }
 
+/** `text.slice(start, end)` without the spaces at either end (`; name=value`). */
+function sliceWithoutSpaces(text: string, start: number, end: number): string {
+  while (start < end && text.charCodeAt(start) === 32) start++;
+  while (end > start && text.charCodeAt(end - 1) === 32) end--;
+  return text.slice(start, end);
+}
+
+/** Scans the header in place (no split into parts): only names and kept values are cut out. */
 function parseCookies(header: string): Record<string, string> {
   const cookies: Record<string, string> = {};
   let count = 0;
-  for (const part of header.split(';')) {
-    if (count >= MAX_COOKIES) break;
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
-    if (name === '' || name === '__proto__' || Object.prototype.hasOwnProperty.call(cookies, name)) continue;
-    count++;
-    cookies[name] = isSensitiveCookieName(name) ? FILTERED : part.slice(eq + 1).trim().slice(0, MAX_HEADER_VALUE);
+  let start = 0;
+  while (start < header.length && count < MAX_COOKIES) {
+    let end = header.indexOf(';', start);
+    if (end === -1) end = header.length;
+    const eq = header.indexOf('=', start);
+    if (eq > start && eq < end) {
+      const name = trimmed(sliceWithoutSpaces(header, start, eq));
+      if (name !== '' && name !== '__proto__' && !Object.prototype.hasOwnProperty.call(cookies, name)) {
+        count++;
+        cookies[name] = isSensitiveCookieName(name) ? FILTERED : trimmed(sliceWithoutSpaces(header, eq + 1, end)).slice(0, MAX_HEADER_VALUE);
+      }
+    }
+    start = end + 1;
   }
   return cookies;
 }
@@ -110,7 +160,7 @@ function decodeQueryName(rawName: string): string {
 /** Keeps the query string as a string, with the values of sensitive parameter names filtered. */
 function filterQueryString(query: string): string {
   // Most query strings mention nothing sensitive anywhere: then there is nothing to filter.
-  if (!isSensitiveName(query) && !query.includes('%')) return query;
+  if (!mentionsSensitiveName(query) && !query.includes('%')) return query;
   let filtered = '';
   let copiedUpTo = 0;
   let start = 0;
@@ -132,7 +182,7 @@ function filterQueryString(query: string): string {
 function firstListValue(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const comma = value.indexOf(',');
-  return (comma === -1 ? value : value.slice(0, comma)).trim();
+  return trimmed(comma === -1 ? value : value.slice(0, comma));
 }
 
 /** Scheme and host as the client addressed them; forwarded values only when the peer is a trusted proxy. */
@@ -149,7 +199,7 @@ function readOrigin(req: RequestLike, resolution: ClientIpResolution): { scheme:
 
   const peer = safeString(() => req.socket?.remoteAddress);
   const parsedPeer = peer === undefined ? undefined : parseIpAddress(peer);
-  const peerText = peer === undefined ? undefined : normalizeIp(peer);
+  const peerText = parsedPeer === undefined ? undefined : formatIp(parsedPeer);
   if (parsedPeer !== undefined && peerText !== undefined && resolution.trust(peerText, 0, parsedPeer)) {
     const proto = firstListValue(headerText(headers['x-forwarded-proto']))?.toLowerCase();
     if (proto === 'http' || proto === 'https') scheme = proto;
@@ -157,7 +207,7 @@ function readOrigin(req: RequestLike, resolution: ClientIpResolution): { scheme:
     if (forwardedHost) hostHeader = forwardedHost;
   }
 
-  const match = hostHeader === undefined ? null : HOST.exec(hostHeader.trim());
+  const match = hostHeader === undefined ? null : HOST.exec(trimmed(hostHeader));
   if (!match || (hostHeader as string).length > 255) return { scheme };
   const host = match[1] as string;
   const port = match[3];
@@ -165,8 +215,11 @@ function readOrigin(req: RequestLike, resolution: ClientIpResolution): { scheme:
   return { scheme, host: host.toLowerCase(), port: port ?? (scheme === 'https' ? '443' : '80') };
 }
 
-/** Builds the Request interface under a compiled config. Never throws. */
-export function buildRequestData(req: RequestLike, config: RequestDataConfig, clientIp?: string): RequestEventData {
+/**
+ * Builds the Request interface under a compiled config. Never throws. `clientIp`: the client's address already
+ * resolved and normalised, `null` for none, or `undefined` to resolve it here.
+ */
+export function buildRequestData(req: RequestLike, config: RequestDataConfig, clientIp?: string | null): RequestEventData {
   const data: RequestEventData = {};
   if (req === null || typeof req !== 'object') return data;
   try {
@@ -196,8 +249,8 @@ export function buildRequestData(req: RequestLike, config: RequestDataConfig, cl
 
     const env: Record<string, string> = {};
     if (config.pii) {
-      const address = clientIp !== undefined ? normalizeIp(clientIp) : resolveWithConfig(req, config.resolution);
-      if (address !== undefined) env.REMOTE_ADDR = address;
+      const address = clientIp === undefined ? resolveWithConfig(req, config.resolution) : clientIp;
+      if (typeof address === 'string') env.REMOTE_ADDR = address;
     }
     if (origin.host !== undefined) env.SERVER_NAME = origin.host.charCodeAt(0) === 91 ? origin.host.slice(1, -1) : origin.host;
     if (origin.port !== undefined) env.SERVER_PORT = origin.port;
@@ -227,7 +280,7 @@ export function toSentryRequest(req: RequestLike, options?: ToSentryRequestOptio
   return buildRequestData(
     req,
     { pii: defaultPii(parsed.pii), resolution: clientIpResolutionFor(options, REQUEST_OPTION_NAMES) },
-    typeof clientIp === 'string' ? clientIp : undefined,
+    typeof clientIp === 'string' ? (normalizeIp(clientIp) ?? null) : undefined,
   );
 }
 

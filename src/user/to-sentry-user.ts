@@ -5,6 +5,7 @@ import { looksLikeSecretKey } from '../privacy/sensitive-names.js';
 import { defaultPii } from '../sentry/locate-sentry.js';
 import type { Geo, User } from '../sentry-types.js';
 import { readProperty } from '../util/read-property.js';
+import { trimmed } from '../util/trim.js';
 
 /** Relay's limits: longer values are trimmed by Relay anyway; we trim first so what we send is what is stored. */
 const MAX_ID_LENGTH = 128;
@@ -30,8 +31,8 @@ function truncate(text: string, max: number): string {
 /** A usable identifier: a non-empty string, a finite number or a bigint (as decimal), or a BSON ObjectId (as hex). */
 function toId(value: unknown): string | undefined {
   if (typeof value === 'string') {
-    const trimmed = value.trim();
-    return trimmed === '' ? undefined : truncate(trimmed, MAX_ID_LENGTH);
+    const text = trimmed(value);
+    return text === '' ? undefined : truncate(text, MAX_ID_LENGTH);
   }
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
   if (typeof value === 'bigint') return truncate(value.toString(10), MAX_ID_LENGTH);
@@ -51,8 +52,8 @@ function toId(value: unknown): string | undefined {
 
 function toText(value: unknown, max: number): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : truncate(trimmed, max);
+  const text = trimmed(value);
+  return text === '' ? undefined : truncate(text, max);
 }
 
 /** `username` and `name`: Relay's 128-character limit. One function, not a closure per call. */
@@ -61,8 +62,8 @@ const toShortText = (value: unknown): string | undefined => toText(value, MAX_ID
 /** A cut email address is a wrong address, so an over-long one is dropped rather than trimmed. */
 function toEmail(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' || trimmed.length > MAX_EMAIL_LENGTH || !trimmed.includes('@') ? undefined : trimmed;
+  const text = trimmed(value);
+  return text === '' || text.length > MAX_EMAIL_LENGTH || !text.includes('@') ? undefined : text;
 }
 
 function firstOf<T>(principal: unknown, keys: readonly string[], convert: (value: unknown) => T | undefined): T | undefined {
