@@ -5,7 +5,7 @@ import { appearsInAddressHeaders, isAddressHeader } from '../request/address-hea
 import { buildRequestData, filterEventCookies, filterEventHeaders } from '../request/to-sentry-request.js';
 import { resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
-import type { User } from '../sentry-types.js';
+import type { RequestEventData, User } from '../sentry-types.js';
 import { dataCeilingOf, userInfoAllowed, type DataCeiling } from '../sentry/data-collection.js';
 import type { ClientShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
 import { mapPrincipal, sanitizeUser } from '../user/to-sentry-user.js';
@@ -131,36 +131,56 @@ export class EventFiller<Target> {
       // What the application set wins. Whatever else the SDK's request data put in event.user (v8 copied req.user
       // unmapped and regardless of PII; v9+ add an IP taken from client-settable headers) gives way to ours, and
       // "{{auto}}", which a server must never send, is dropped so Relay backfills from REMOTE_ADDR.
-      const eventUser: Record<string, unknown> = { ...appSetUser };
-      if (eventUser.ip_address === '{{auto}}' || eventUser.ip_address === undefined || this.isClientWritten(eventUser.ip_address, clientIp, facts)) {
-        delete eventUser.ip_address;
-      }
-      // An identity the app set (even one field: `setUser({ id })` replaces the whole user) is not mixed with the
-      // principal's; only the address may still be added.
-      if (user && !hasIdentity(appSetUser)) {
-        for (const key of Object.keys(user)) {
-          if (eventUser[key] === undefined) eventUser[key] = user[key];
+      let eventUser: Record<string, unknown>;
+      if (isEmpty(appSetUser)) {
+        // The usual case: the app set no user, so ours (a fresh object) is the event's.
+        eventUser = user ?? {};
+      } else {
+        eventUser = { ...appSetUser };
+        if (eventUser.ip_address === '{{auto}}' || eventUser.ip_address === undefined || this.isClientWritten(eventUser.ip_address, clientIp, facts)) {
+          delete eventUser.ip_address;
+        }
+        // An identity the app set (even one field: `setUser({ id })` replaces the whole user) is not mixed with the
+        // principal's; only the address may still be added.
+        if (user && !hasIdentity(appSetUser)) {
+          for (const key of Object.keys(user)) {
+            if (eventUser[key] === undefined) eventUser[key] = user[key];
+          }
         }
       }
       if (pii && this.options.setUserIp && clientIp !== undefined && eventUser.ip_address === undefined) eventUser.ip_address = clientIp;
       if (Object.keys(eventUser).length > 0) event.user = eventUser;
       else delete event.user;
 
-      const requestConfig = { pii, resolution: facts.resolution, headers: ceiling.headers, cookies: ceiling.cookies && pii, query: ceiling.query };
-      const built = facts.request === undefined ? {} : buildRequestData(facts.request, requestConfig, clientIp);
-      const request: Record<string, unknown> = event.request ? { ...event.request } : {};
+      // The SDK's own processors ran first: what they put on event.request is kept (and filtered below), so only the
+      // parts still missing are built from the request.
+      const existing = isObject(event.request) ? event.request : undefined;
+      const requestConfig = {
+        pii,
+        resolution: facts.resolution,
+        headers: ceiling.headers && existing?.headers === undefined,
+        cookies: ceiling.cookies && pii && existing?.cookies === undefined,
+        query: ceiling.query && existing?.query_string === undefined,
+      };
+      const built: RequestEventData = facts.request === undefined ? {} : buildRequestData(facts.request, requestConfig, clientIp ?? null);
+      if (existing === undefined) {
+        // Nothing else built a request: ours is complete and already filtered.
+        if (Object.keys(built).length > 0) event.request = built as Record<string, unknown>;
+        return event;
+      }
+      const request: Record<string, unknown> = { ...existing };
       for (const key of ['method', 'url', 'query_string'] as const) {
         if (request[key] === undefined && built[key] !== undefined) request[key] = built[key];
       }
       // Headers and cookies someone else put on the event (the SDK, the app) get our filters too: sensitive names, and
       // without user data no header that carries an address. Ours already have them.
       if (request.headers === undefined) request.headers = built.headers;
-      else if (request.headers !== null && typeof request.headers === 'object') request.headers = filterEventHeaders(request.headers as Record<string, unknown>, pii);
+      else if (isObject(request.headers)) request.headers = filterEventHeaders(request.headers, pii);
       if (request.cookies === undefined) request.cookies = built.cookies;
-      else if (request.cookies !== null && typeof request.cookies === 'object') request.cookies = filterEventCookies(request.cookies as Record<string, unknown>);
+      else if (isObject(request.cookies)) request.cookies = filterEventCookies(request.cookies);
       if (request.headers === undefined) delete request.headers;
       if (request.cookies === undefined) delete request.cookies;
-      const env = request.env !== null && typeof request.env === 'object' ? { ...(request.env as Record<string, unknown>) } : {};
+      const env = isObject(request.env) ? { ...request.env } : {};
       // Without user data the client address appears nowhere: not even a REMOTE_ADDR someone else set.
       if (!pii) delete env.REMOTE_ADDR;
       request.env = { ...built.env, ...env };
@@ -201,6 +221,15 @@ export class EventFiller<Target> {
     setIfMissing(attributes, 'user.email', user.email);
     setIfMissing(attributes, 'user.name', user.username ?? user.name);
   }
+}
+
+function isEmpty(object: Readonly<Record<string, unknown>>): boolean {
+  for (const key in object) if (Object.prototype.hasOwnProperty.call(object, key)) return false;
+  return true;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object';
 }
 
 const IDENTITY_KEYS = ['id', 'username', 'email', 'name'] as const;

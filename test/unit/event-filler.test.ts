@@ -1,0 +1,100 @@
+import { EventFiller, type RequestFacts } from '../../src/binding/event-filler.js';
+import type { FrameworkAccess } from '../../src/binding/framework.js';
+import { ADAPTER_OPTION_NAMES } from '../../src/options/options.js';
+import { parseOptions } from '../../src/options/parse-options.js';
+import type { RequestLike } from '../../src/request-like.js';
+import type { ClientShape, SentryEventShape } from '../../src/sentry/sdk-shapes.js';
+
+// EventFiller.fillEvent on its own: what an event of a live request gets, with and without the SDK's request data on
+// the event already, with and without a user the app set. (The end-to-end suites check the same through the SDK.)
+
+const request = (): RequestLike => ({
+  method: 'POST',
+  url: '/checkout?step=2&token=abc',
+  headers: { host: 'shop.example.com', accept: 'application/json', cookie: 'theme=dark; connect.sid=s%3Aabc', authorization: 'Bearer x', 'x-forwarded-for': '6.6.6.6, 198.51.100.7' },
+  socket: { remoteAddress: '127.0.0.1' },
+});
+const principal = { id: 42, username: 'ada', email: 'ada@example.com' };
+const access: FrameworkAccess<RequestLike> = {
+  name: 'test',
+  request: (req) => req,
+  response: () => undefined,
+  detectPrincipal: () => principal,
+  callGetUser: () => principal,
+  mapUserArgument: (req) => req,
+  frameworkTrust: () => ({ trust: () => false, trustsEveryHop: false }),
+};
+const client = (sendDefaultPii: boolean): ClientShape => ({ getOptions: () => ({ sendDefaultPii }) }) as ClientShape;
+const filler = new EventFiller(parseOptions({ trustProxy: 'loopback' }, ADAPTER_OPTION_NAMES, true), access);
+const facts = (req = request()): RequestFacts => ({ principal, request: req, resolution: filler.resolutionFor(req), mapUserArgument: req });
+const fill = (event: SentryEventShape, pii: boolean, appSetUser: Record<string, unknown> = {}): SentryEventShape => filler.fillEvent(event, facts(), appSetUser, client(pii));
+
+const OURS_WITH_PII = {
+  method: 'POST',
+  url: 'http://shop.example.com/checkout',
+  query_string: 'step=2&token=[Filtered]',
+  headers: { host: 'shop.example.com', accept: 'application/json', cookie: '[Filtered]', authorization: '[Filtered]', 'x-forwarded-for': '6.6.6.6, 198.51.100.7' },
+  cookies: { theme: 'dark', 'connect.sid': '[Filtered]' },
+  env: { REMOTE_ADDR: '198.51.100.7', SERVER_NAME: 'shop.example.com', SERVER_PORT: '80' },
+};
+
+describe('EventFiller.fillEvent', () => {
+  it.each<[string, boolean, Record<string, unknown>]>([
+    ['with pii: the whole Request interface, filtered, with REMOTE_ADDR', true, OURS_WITH_PII],
+    [
+      'without pii: no cookies, no REMOTE_ADDR, no header that carries an address',
+      false,
+      { ...OURS_WITH_PII, headers: { host: 'shop.example.com', accept: 'application/json', cookie: '[Filtered]', authorization: '[Filtered]' }, cookies: undefined, env: { SERVER_NAME: 'shop.example.com', SERVER_PORT: '80' } },
+    ],
+  ])('an event nobody else gave request data gets ours: %s', (_, pii, expected) => {
+    const event = fill({ event_id: 'x' }, pii);
+    expect(JSON.parse(JSON.stringify(event.request))).toEqual(JSON.parse(JSON.stringify(expected)));
+  });
+
+  it("keeps what the SDK put on the event, filters it, and adds only what is missing", () => {
+    const sdkHeaders = { host: 'shop.example.com', 'x-api-key': 'k', 'x-real-ip': '6.6.6.6' };
+    const sdkRequest = { url: 'http://sdk.example/checkout', headers: sdkHeaders, cookies: { sid: 'raw', theme: 'dark' } };
+    const event = fill({ event_id: 'x', request: sdkRequest }, false);
+    expect(event.request).toEqual({
+      url: 'http://sdk.example/checkout',
+      method: 'POST',
+      query_string: 'step=2&token=[Filtered]',
+      // The SDK's header map, filtered: not ours (which would also hold accept, cookie, authorization).
+      headers: { host: 'shop.example.com', 'x-api-key': '[Filtered]' },
+      cookies: { sid: '[Filtered]', theme: 'dark' },
+      env: { SERVER_NAME: 'shop.example.com', SERVER_PORT: '80' },
+    });
+    // Someone else's objects (the SDK's copy on the scope, an app's own) are not changed in place.
+    expect(sdkRequest).toEqual({ url: 'http://sdk.example/checkout', headers: { host: 'shop.example.com', 'x-api-key': 'k', 'x-real-ip': '6.6.6.6' }, cookies: { sid: 'raw', theme: 'dark' } });
+  });
+
+  it('without pii drops a REMOTE_ADDR someone else set, and with pii keeps theirs', () => {
+    expect(fill({ event_id: 'x', request: { env: { REMOTE_ADDR: '6.6.6.6' } } }, false).request?.env).toEqual({ SERVER_NAME: 'shop.example.com', SERVER_PORT: '80' });
+    expect(fill({ event_id: 'x', request: { env: { REMOTE_ADDR: '6.6.6.6' } } }, true).request?.env).toEqual({ REMOTE_ADDR: '6.6.6.6', SERVER_NAME: 'shop.example.com', SERVER_PORT: '80' });
+  });
+
+  it.each<[string, boolean, Record<string, unknown>, Record<string, unknown> | undefined]>([
+    // No ip_address of our own by default: Relay takes it from REMOTE_ADDR (setUserIp puts it on the user as well).
+    ['the app set nothing, pii: the principal', true, {}, { id: '42', username: 'ada', email: 'ada@example.com' }],
+    ['the app set nothing, no pii: the id only', false, {}, { id: '42' }],
+    ['the app set an identity: theirs alone', true, { id: 'app-7' }, { id: 'app-7' }],
+    ['the app set "{{auto}}": dropped, the principal added', true, { ip_address: '{{auto}}' }, { id: '42', username: 'ada', email: 'ada@example.com' }],
+    ['the app set an address a client wrote: dropped, its other fields kept', true, { ip_address: '6.6.6.6', segment: 'b' }, { id: '42', username: 'ada', email: 'ada@example.com', segment: 'b' }],
+    ['the app set the trusted address: kept', true, { ip_address: '198.51.100.7' }, { id: '42', username: 'ada', email: 'ada@example.com', ip_address: '198.51.100.7' }],
+  ])('event.user: %s', (_, pii, appSetUser, expected) => {
+    expect(fill({ event_id: 'x' }, pii, appSetUser).user).toEqual(expected);
+  });
+
+  it('setUserIp puts the trusted address on a user the app did not give one, with pii only', () => {
+    const withIp = new EventFiller(parseOptions({ trustProxy: 'loopback', setUserIp: true }, ADAPTER_OPTION_NAMES, true), access);
+    const run = (pii: boolean, appSetUser: Record<string, unknown>) => withIp.fillEvent({ event_id: 'x' }, facts(), appSetUser, client(pii)).user;
+    expect(run(true, {})).toEqual({ id: '42', username: 'ada', email: 'ada@example.com', ip_address: '198.51.100.7' });
+    expect(run(true, { id: 'app-7' })).toEqual({ id: 'app-7', ip_address: '198.51.100.7' });
+    expect(run(false, {})).toEqual({ id: '42' });
+  });
+
+  it('an event without a principal and without user data has no user', () => {
+    const anonymous = filler.fillEvent({ event_id: 'x', user: { ip_address: '{{auto}}' } }, { ...facts(), principal: undefined }, {}, client(false));
+    expect(anonymous.user).toBeUndefined();
+  });
+});
