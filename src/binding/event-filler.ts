@@ -160,7 +160,8 @@ export class EventFiller<Target> {
         resolution: facts.resolution,
         headers: ceiling.headers && existing?.headers === undefined,
         cookies: ceiling.cookies && pii && existing?.cookies === undefined,
-        query: ceiling.query && existing?.query_string === undefined,
+        // Not made lazy: it also decides what HTTP/2's :path header may carry.
+        query: ceiling.query,
       };
       const built: RequestEventData = facts.request === undefined ? {} : buildRequestData(facts.request, requestConfig, clientIp ?? null);
       if (existing === undefined) {
@@ -175,7 +176,7 @@ export class EventFiller<Target> {
       // Headers and cookies someone else put on the event (the SDK, the app) get our filters too: sensitive names, and
       // without user data no header that carries an address. Ours already have them.
       if (request.headers === undefined) request.headers = built.headers;
-      else if (isObject(request.headers)) request.headers = filterEventHeaders(request.headers, pii);
+      else if (isObject(request.headers)) request.headers = filterEventHeaders(request.headers, pii, ceiling.query);
       if (request.cookies === undefined) request.cookies = built.cookies;
       else if (isObject(request.cookies)) request.cookies = filterEventCookies(request.cookies);
       if (request.headers === undefined) delete request.headers;

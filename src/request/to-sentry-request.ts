@@ -1,5 +1,5 @@
 import { safeHeaders } from '../headers/read-header.js';
-import { ADDRESS_HEADER, headerFlags, SENSITIVE_HEADER } from './header-flags.js';
+import { ADDRESS_HEADER, headerFlags, PATH_HEADER, SENSITIVE_HEADER } from './header-flags.js';
 import { formatIp, normalizeIp, parseIpAddress } from '../ip/parse-ip.js';
 import { REQUEST_OPTION_NAMES, type ToSentryRequestOptions } from '../options/options.js';
 import { parseCoreOptions } from '../options/parse-options.js';
@@ -44,71 +44,84 @@ function headerText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Per-header flags of the header map being filtered (reused: filtering is synchronous and never re-entered). */
+/** Per-header flags of the header map being filtered (reused: no code of anyone else runs while it is in use). */
 const flagsOfNames: number[] = [];
 
 /**
- * The names of a header map whose clone already holds what the event keeps (within the header limit, no `__proto__`,
- * and without user data no header that carries an address), with their flags in `flagsOfNames`; else undefined.
- * `plainValues` also asks that every value be a string within the length limit.
+ * Filters a header map: sensitive names `[Filtered]`, without user data no header that carries an address, HTTP/2's
+ * `:path` under the query's rules. `ours`: a request's own headers, which also become strings (repeated lines joined)
+ * within the value and header limits; otherwise a map someone else already put on the event, values kept as they are.
  */
-function clonableNames(headers: Readonly<Record<string, unknown>>, pii: boolean, plainValues: boolean): string[] | undefined {
-  const names = Object.keys(headers);
-  if (names.length > MAX_HEADERS) return undefined;
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    const flags = headerFlags(name);
-    if (name === '__proto__' || (!pii && (flags & ADDRESS_HEADER) !== 0)) return undefined;
-    if (plainValues) {
-      const value = headers[name];
-      if (typeof value !== 'string' || value.length > MAX_HEADER_VALUE) return undefined;
+function filterHeaderMap(headers: Readonly<Record<string, unknown>>, pii: boolean, query: boolean, ours: boolean): Record<string, unknown> {
+  // One read of the object (its getters or Proxy traps run once, here); everything below works on plain data.
+  const copy: Record<string, unknown> = { ...headers };
+  const names = Object.keys(copy);
+  if (names.length <= MAX_HEADERS && Object.getOwnPropertySymbols(copy).length === 0 && keepsEveryName(copy, names, pii, ours)) {
+    // Most requests only need values replaced: the copy keeps the map's shape (one clone instead of a property added
+    // per header), and the sensitive values are overwritten in it.
+    for (let i = 0; i < names.length; i++) {
+      const flags = flagsOfNames[i] as number;
+      if (flags & SENSITIVE_HEADER) copy[names[i] as string] = FILTERED;
+      else if (flags & PATH_HEADER) copy[names[i] as string] = filterPath(copy[names[i] as string], query);
     }
-    flagsOfNames[i] = flags;
+    return copy;
   }
-  return names;
-}
-
-/**
- * Most requests only need values replaced: a clone keeps the map's shape (one copy instead of a property added per
- * header), then the sensitive values are overwritten in place.
- */
-function cloneFiltered<Value>(headers: Readonly<Record<string, Value>>, names: readonly string[]): Record<string, Value | string> {
-  const result: Record<string, Value | string> = { ...headers };
-  for (let i = 0; i < names.length; i++) if ((flagsOfNames[i] as number) & SENSITIVE_HEADER) result[names[i] as string] = FILTERED;
-  return result;
-}
-
-function filterHeaders(headers: RequestLike['headers'], pii: boolean): Record<string, string> {
-  const names = clonableNames(headers, pii, true);
-  if (names !== undefined) return cloneFiltered(headers as Readonly<Record<string, string>>, names);
-  const result: Record<string, string> = {};
+  const result: Record<string, unknown> = {};
   let count = 0;
-  for (const name of Object.keys(headers)) {
-    if (count++ >= MAX_HEADERS) break;
+  for (const name of names) {
+    if (ours && count++ >= MAX_HEADERS) break;
     if (name === '__proto__') continue;
     const flags = headerFlags(name);
     if (!pii && (flags & ADDRESS_HEADER) !== 0) continue;
-    const text = headerText(headers[name]);
-    if (text === undefined) continue;
-    result[name] = (flags & SENSITIVE_HEADER) !== 0 ? FILTERED : text.slice(0, MAX_HEADER_VALUE);
+    let value = copy[name];
+    if (ours) {
+      const text = headerText(value);
+      if (text === undefined) continue;
+      value = text.slice(0, MAX_HEADER_VALUE);
+    }
+    result[name] = flags & SENSITIVE_HEADER ? FILTERED : flags & PATH_HEADER ? filterPath(value, query) : value;
   }
   return result;
+}
+
+/**
+ * Whether the copy of a header map already holds exactly the names the event keeps (no `__proto__`, and without user
+ * data no header that carries an address) and, for a request's own headers, only strings within the value limit.
+ * Leaves each name's flags in `flagsOfNames`.
+ */
+function keepsEveryName(copy: Readonly<Record<string, unknown>>, names: readonly string[], pii: boolean, ours: boolean): boolean {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const flags = headerFlags(name);
+    if (name === '__proto__' || (!pii && (flags & ADDRESS_HEADER) !== 0)) return false;
+    if (ours) {
+      const value = copy[name];
+      if (typeof value !== 'string' || value.length > MAX_HEADER_VALUE) return false;
+    }
+    flagsOfNames[i] = flags;
+  }
+  return true;
+}
+
+/** HTTP/2's `:path` with its query filtered as `query_string` is, or cut off where queries are switched off. */
+function filterPath(value: unknown, query: boolean): unknown {
+  if (typeof value !== 'string') return FILTERED;
+  const question = value.indexOf('?');
+  if (question === -1) return value;
+  return query ? `${value.slice(0, question + 1)}${filterQueryString(value.slice(question + 1))}` : value.slice(0, question);
+}
+
+function filterHeaders(headers: RequestLike['headers'], pii: boolean, query: boolean): Record<string, string> {
+  return filterHeaderMap(headers, pii, query, true) as Record<string, string>;
 }
 
 /**
  * Filters a header map another producer (the SDK, the application) already put on an event, so the event is never
- * weaker than our own filter: sensitive names `[Filtered]`, and without user data no header that carries an address.
+ * weaker than our own filter: sensitive names `[Filtered]`, without user data no header that carries an address, and
+ * HTTP/2's `:path` under the query's rules (`query`: the app collects query strings).
  */
-export function filterEventHeaders(headers: Record<string, unknown>, pii: boolean): Record<string, unknown> {
-  const names = clonableNames(headers, pii, false);
-  if (names !== undefined) return cloneFiltered(headers, names);
-  const result: Record<string, unknown> = {};
-  for (const name of Object.keys(headers)) {
-    const flags = headerFlags(name);
-    if (!pii && (flags & ADDRESS_HEADER) !== 0) continue;
-    result[name] = (flags & SENSITIVE_HEADER) !== 0 ? FILTERED : headers[name];
-  }
-  return result;
+export function filterEventHeaders(headers: Record<string, unknown>, pii: boolean, query: boolean): Record<string, unknown> {
+  return filterHeaderMap(headers, pii, query, false);
 }
 
 /** Filters sensitive cookie values in a cookie map another producer already put on an event (SDK 8 sends them raw). */
@@ -130,10 +143,13 @@ function parseCookies(header: string): Record<string, string> {
   const cookies: Record<string, string> = {};
   let count = 0;
   let start = 0;
+  let eq = -1;
   while (start < header.length && count < MAX_COOKIES) {
     let end = header.indexOf(';', start);
     if (end === -1) end = header.length;
-    const eq = header.indexOf('=', start);
+    // The next '=' is looked for again only once the scan has passed the last one found: linear in the header.
+    if (eq < start) eq = header.indexOf('=', start);
+    if (eq === -1) break;
     if (eq > start && eq < end) {
       const name = trimmed(sliceWithoutSpaces(header, start, eq));
       if (name !== '' && name !== '__proto__' && !Object.prototype.hasOwnProperty.call(cookies, name)) {
@@ -164,10 +180,12 @@ function filterQueryString(query: string): string {
   let filtered = '';
   let copiedUpTo = 0;
   let start = 0;
+  let eq = query.indexOf('=');
   while (start <= query.length) {
     let end = query.indexOf('&', start);
     if (end === -1) end = query.length;
-    const eq = query.indexOf('=', start);
+    // As with cookies: the next '=' is looked for again only past the last one found.
+    if (eq !== -1 && eq < start) eq = query.indexOf('=', start);
     if (eq !== -1 && eq < end && isSensitiveName(decodeQueryName(query.slice(start, eq)))) {
       // Copy what came before unchanged, then the name with its value filtered.
       filtered += `${query.slice(copiedUpTo, eq + 1)}${FILTERED}`;
@@ -242,7 +260,7 @@ export function buildRequestData(req: RequestLike, config: RequestDataConfig, cl
 
     const headers = safeHeaders(req);
     if (headers) {
-      if (config.headers !== false) data.headers = filterHeaders(headers, config.pii);
+      if (config.headers !== false) data.headers = filterHeaders(headers, config.pii, config.query !== false);
       const cookieHeader = headerText(headers.cookie);
       if (config.pii && config.cookies !== false && cookieHeader !== undefined) data.cookies = parseCookies(cookieHeader);
     }
