@@ -59,6 +59,8 @@ export interface FixtureConfig {
   noSentry?: boolean;
   outerCapture?: boolean;
   debug?: boolean;
+  /** Koa fixture: serve cleartext HTTP/2 (h2c) instead of HTTP/1.1. */
+  http2?: boolean;
   /** Extra Node flags for the fixture process (e.g. a larger --max-http-header-size). */
   nodeArgs?: string[];
 }
