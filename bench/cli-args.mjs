@@ -34,3 +34,13 @@ export function packagesUnderTest(specs, repo) {
     return { label, dir: resolved };
   });
 }
+
+/** `packagesUnderTest`, or the reason on stderr and exit code 2 (a bad `--pkg` is a usage error). */
+export function packagesUnderTestOrExit(specs, repo) {
+  try {
+    return packagesUnderTest(specs, repo);
+  } catch (error) {
+    console.error(error.message);
+    process.exit(2);
+  }
+}

@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { median, quantile } from './stats.mjs';
 import { VALGRIND_ARGS, classify, measureProcess, valgrindMissing, valgrindVersion } from './instructions/callgrind.mjs';
 import { startSink } from './sink.mjs';
-import { packagesUnderTest, parseBenchArgs } from './cli-args.mjs';
+import { packagesUnderTestOrExit, parseBenchArgs } from './cli-args.mjs';
 
 const require = createRequire(import.meta.url);
 const { FRAMEWORKS } = require('./hot-path/frameworks.cjs');
@@ -82,13 +82,7 @@ function parseSeeds(spec) {
 }
 const frameworks = (args.frameworks ?? (quick ? 'express' : 'express,koa')).split(',');
 const tracingModes = (args.tracing ?? (quick ? 'off' : 'off,on')).split(',').map((mode) => mode === 'on');
-let packages;
-try {
-  packages = packagesUnderTest(args.pkg, repo);
-} catch (error) {
-  console.error(error.message);
-  process.exit(2);
-}
+const packages = packagesUnderTestOrExit(args.pkg, repo);
 for (const framework of frameworks) if (FRAMEWORKS[framework] === undefined) throw new Error(`unknown framework ${framework}`);
 
 const VARIANTS = [

@@ -25,7 +25,7 @@ import { groupMarkdown, summaryMarkdown } from './hot-path/report.mjs';
 import { measureMemory } from './memory.mjs';
 import { measurePerEvent } from './per-event.mjs';
 import { startSink } from './sink.mjs';
-import { packagesUnderTest, parseBenchArgs } from './cli-args.mjs';
+import { packagesUnderTestOrExit, parseBenchArgs } from './cli-args.mjs';
 
 const require = createRequire(import.meta.url);
 const { FRAMEWORKS, FRAMEWORK_ORDER } = require('./hot-path/frameworks.cjs');
@@ -47,7 +47,7 @@ const settings = {
 const v8Flags = (args['v8-flags'] ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
 const sections = (args.only ?? (quick ? 'hot-path,micro' : 'hot-path,micro,memory')).split(',');
 
-const packages = packagesUnderTest(args.pkg, repo);
+const packages = packagesUnderTestOrExit(args.pkg, repo);
 const hasAdapter = (pkg, framework) => existsSync(path.join(pkg.dir, 'dist', 'cjs', 'adapters', `${FRAMEWORKS[framework].adapter}.js`));
 const frameworks = args.frameworks
   ? args.frameworks.split(',')
