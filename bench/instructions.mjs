@@ -16,7 +16,8 @@
 //   --seeds N | a,b,c       one process per seed and variant, process i with the V8 flags `--hash-seed=S
 //                           --random-seed=S` (S = i + 1, or the listed seeds): every variant sees the same seeds (a
 //                           paired design), and a per-seed table shows how much of the spread the seed explains
-//   --windows N  --requests N  --traced-requests N  --warmup N  --lead-in N  --connections N  --parallel N
+//   --windows N  --requests N  --traced-requests N  --warmup N  --lead-in N  --parallel N
+//   --connections N         keep-alive connections of the load (default 1: one request per event-loop turn, see below)
 //   --v8-flags '...'        V8 flags for the measured servers (default --min-semi-space-size=16, as npm run bench)
 //   --out FILE  --json FILE
 //   --keep 1                keep the callgrind dumps (for callgrind_annotate); the directory is printed
@@ -49,7 +50,11 @@ const settings = {
   tracedRequests: number('traced-requests', 75),
   warmup: number('warmup', quick ? 1000 : 4000),
   leadIn: number('lead-in', 100),
-  connections: number('connections', 10),
+  // One keep-alive connection: each request is served alone in its event-loop turn. With 10, how many requests share
+  // a turn depends on how fast the client runs beside valgrind, which moved the counts with the machine's load: Koa's
+  // A/A floor was ±1-5 % and one build read 1.014-1.039 x a no-op layer across runs; with 1 it is ±0.1 %, and the
+  // same ratio read 1.022 for both seeds.
+  connections: number('connections', 1),
   processes: number('processes', 1),
   parallel: number('parallel', 2),
 };

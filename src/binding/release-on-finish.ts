@@ -14,14 +14,14 @@ import { RequestTie } from './request-tie.js';
 const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
 
 /**
- * The tie of the request a socket is serving, on the Node socket (one slot per connection: sockets share one hidden
- * class, so this is a cached write per request, nothing allocated). It finds the tie whatever async context the app
- * ends the response in — a callback-style store or client can run it in another request's.
+ * The tie of each Node request whose release rides the finish channel, keyed by the request (the channel's message
+ * carries it). Counted (bench/RESULTS.md, "Where the rest of Koa's cost was"), a weak entry per request cost least: a
+ * property on the socket, written per request, cost ≈ 5–7 k instructions of a Koa request (~1.5 %; likely the young
+ * tie stored into a long-lived socket), and a property on the request, where Express gives each request a hidden
+ * class of its own, ~2 % of an Express one. The entry dies with the request; nothing needs to clear it.
  */
-const kServingTie = Symbol('sentry-request-user.serving');
-type SocketWithTie = Socket & { [kServingTie]?: RequestTie<unknown> };
-
-/** The SDKs' async context strategies, for a pipelined request (its socket's slot already names the next one). */
+const servingTies = new WeakMap<object, RequestTie<unknown>>();
+/** The SDKs' async context strategies, for a finished request without an entry (see `onResponseFinish`). */
 const watchedStrategies: AsyncContextStrategyShape[] = [];
 /** Ties whose responses finished in this turn of the event loop; let go of together, from one `setImmediate`. */
 const finishing: RequestTie<unknown>[] = [];
@@ -44,24 +44,22 @@ export function watchFinishedResponses(handle: SentryHandle): void {
  */
 export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>): boolean {
   if (!(nodeRequest instanceof IncomingMessage)) return false;
-  const socket = readProperty(nodeRequest, 'socket');
-  if (!(socket instanceof Socket)) return false;
-  (socket as SocketWithTie)[kServingTie] = tie;
+  if (!(readProperty(nodeRequest, 'socket') instanceof Socket)) return false;
+  servingTies.set(nodeRequest, tie);
   return true;
 }
 
 function onResponseFinish(message: unknown): void {
   // Node rethrows a subscriber's error as an uncaught exception: nothing may escape.
   try {
-    const { request, socket } = message as { request?: unknown; socket?: SocketWithTie };
-    const serving = socket?.[kServingTie];
+    const { request } = message as { request?: unknown };
+    const serving = typeof request === 'object' && request !== null ? servingTies.get(request) : undefined;
     if (serving !== undefined && serving.keepIfServing(request, requestOfCurrentContext)) {
-      (socket as SocketWithTie)[kServingTie] = undefined;
       letGoAfterListeners(serving);
       return;
     }
-    // Pipelined requests: the slot names a later request on the connection; this one's tie is on its own scope (so
-    // this is its own context).
+    // A request without an entry whose tie is on the current isolation scope (a Node request object other than the
+    // one the middleware saw): this is its own context.
     for (let i = 0; i < watchedStrategies.length; i++) {
       const bound = boundRequestOf((watchedStrategies[i] as AsyncContextStrategyShape).getIsolationScope());
       if (bound instanceof RequestTie && bound.keepIfServing(request)) {

@@ -75,7 +75,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
 
   /**
    * Arms the tie's release: a Node HTTP/1 request is let go of when its response finishes, seen from the process-wide
-   * finish channel (one write on its socket per request); any other (HTTP/2, a test double) through a `close` listener.
+   * finish channel (one weak entry per request); any other (HTTP/2, a test double) through a `close` listener.
    */
   function armRelease(tie: RequestTie<Target>, target: Target): void {
     if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
