@@ -43,8 +43,13 @@ export function watchFinishedResponses(handle: SentryHandle): void {
  * Returns false for anything else (HTTP/2, a request emitted without a connection), which needs a `close` listener.
  */
 export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>): boolean {
-  if (!(nodeRequest instanceof IncomingMessage)) return false;
-  if (!(readProperty(nodeRequest, 'socket') instanceof Socket)) return false;
+  try {
+    if (!(nodeRequest instanceof IncomingMessage)) return false;
+    if (!(readProperty(nodeRequest, 'socket') instanceof Socket)) return false;
+  } catch {
+    // `instanceof` runs a Proxy's getPrototypeOf trap (an app's own wrapper of the request): not a Node request then.
+    return false;
+  }
   servingTies.set(nodeRequest, tie);
   return true;
 }

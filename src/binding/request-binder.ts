@@ -38,9 +38,13 @@ function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | un
     if (response.writableFinished === false) return;
     tie.release(requestOfCurrentContext);
   };
-  // `instanceof` reads no property of the response (Express's get a new hidden class per request: every read misses).
-  if (response instanceof EventEmitter) addNodeListener.call(response, 'close', release);
-  else if (typeof response.on === 'function') response.on('close', release);
+  try {
+    // `instanceof` reads no property of the response (Express's get a new hidden class per request: every read misses).
+    if (response instanceof EventEmitter) addNodeListener.call(response, 'close', release);
+    else if (typeof response.on === 'function') response.on('close', release);
+  } catch {
+    // A hostile response (a Proxy whose traps throw): the tie stays until the SDK lets go of the scope.
+  }
 }
 
 /**

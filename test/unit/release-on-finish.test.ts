@@ -298,4 +298,21 @@ describe('a finished response lets go of its own request only (Node’s finish c
       failing = false;
     }
   });
+
+  it('pipelined requests, the first answered from the second’s async context: each lets go of its own request', async () => {
+    const text = pipelined();
+    const [first, second] = await arrivals(2);
+    current = second!.scope; // the first response ends while the second's scope is current
+    first!.res.end('first');
+    second!.res.end('second');
+    expect(await text).toMatch(/first[\s\S]*second/);
+    await nextTurn();
+    expect([first!.tie.released, second!.tie.released]).toEqual([true, true]);
+  });
+
+  it('a request object whose prototype cannot be read (a Proxy whose trap throws) is not armed, and nothing throws', () => {
+    const hostile = new Proxy({}, { getPrototypeOf: () => { throw new Error('hostile'); } });
+    const tie = new RequestTie(filler, hostile as unknown as http.IncomingMessage, false, false);
+    expect(releaseOnFinish(hostile, tie as RequestTie<unknown>)).toBe(false);
+  });
 });
