@@ -20,6 +20,7 @@
 //   --connections N         keep-alive connections of the load (default 1: one request per event-loop turn, see below)
 //   --v8-flags '...'        V8 flags for the measured servers (default --min-semi-space-size=16, as npm run bench)
 //   --out FILE  --json FILE
+//   --skip-diy 1            leave out the hand-written Sentry.setUser layer (ablations of our own builds: a process fewer)
 //   --keep 1                keep the callgrind dumps (for callgrind_annotate); the directory is printed
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,7 +95,7 @@ const VARIANTS = [
   { key: 'none', layer: 'none', label: 'app with @sentry/node, without us' },
   { key: 'none-again', layer: 'none', label: 'the same app again (A/A control)' },
   { key: 'noop', layer: 'noop', label: '+ a no-op middleware' },
-  { key: 'diy-user', layer: 'diy-user', label: '+ hand-written Sentry.setUser middleware' },
+  ...(args['skip-diy'] === '1' ? [] : [{ key: 'diy-user', layer: 'diy-user', label: '+ hand-written Sentry.setUser middleware' }]),
   // One per build under test; with several, each is named by its label.
   ...packages.map((pkg) =>
     packages.length === 1

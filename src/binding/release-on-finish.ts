@@ -21,6 +21,13 @@ const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
  * class of its own, ~2 % of an Express one. The entry dies with the request; nothing needs to clear it.
  */
 const servingTies = new WeakMap<object, RequestTie<unknown>>();
+/**
+ * A tie → the live tie of another framework object over the same Node request that it displaced from `servingTies`:
+ * an outer app handing its `req`/`res` to an inner app's handler (Koa's `callback()`, Hono's `mount`), each with a
+ * middleware. Only the inner one (always on the fork path: the scope holds the outer tie) checks for one.
+ */
+const displacedTies = new WeakMap<RequestTie<unknown>, RequestTie<unknown>>();
+let anyDisplaced = false;
 /** The SDKs' async context strategies, for a finished request without an entry (see `onResponseFinish`). */
 const watchedStrategies: AsyncContextStrategyShape[] = [];
 /** Ties whose responses finished in this turn of the event loop; let go of together, from one `setImmediate`. */
@@ -42,13 +49,20 @@ export function watchFinishedResponses(handle: SentryHandle): void {
  * Arms the release of a request whose response Node's finish channel will report: an HTTP/1 request on a Node socket.
  * Returns false for anything else (HTTP/2, a request emitted without a connection), which needs a `close` listener.
  */
-export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>): boolean {
+export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>, mayDisplace = false): boolean {
   try {
     if (!(nodeRequest instanceof IncomingMessage)) return false;
     if (!(readProperty(nodeRequest, 'socket') instanceof Socket)) return false;
   } catch {
     // `instanceof` runs a Proxy's getPrototypeOf trap (an app's own wrapper of the request): not a Node request then.
     return false;
+  }
+  if (mayDisplace) {
+    const displaced = servingTies.get(nodeRequest);
+    if (displaced !== undefined && !displaced.released) {
+      displacedTies.set(tie, displaced);
+      anyDisplaced = true;
+    }
   }
   servingTies.set(nodeRequest, tie);
   return true;
@@ -61,6 +75,7 @@ function onResponseFinish(message: unknown): void {
     const serving = typeof request === 'object' && request !== null ? servingTies.get(request) : undefined;
     if (serving !== undefined && serving.keepIfServing(request, requestOfCurrentContext)) {
       letGoAfterListeners(serving);
+      if (anyDisplaced) letGoOfDisplaced(serving, request);
       return;
     }
     // A request without an entry whose tie is on the current isolation scope (a Node request object other than the
@@ -74,6 +89,13 @@ function onResponseFinish(message: unknown): void {
     }
   } catch {
     // Nothing could be read: the tie stays until the SDK lets go of the scope.
+  }
+}
+
+/** The outer ties an inner one displaced (see `displacedTies`): the same response finished theirs too. */
+function letGoOfDisplaced(tie: RequestTie<unknown>, request: unknown): void {
+  for (let outer = displacedTies.get(tie); outer !== undefined; outer = displacedTies.get(outer)) {
+    if (outer.keepIfServing(request, requestOfCurrentContext)) letGoAfterListeners(outer);
   }
 }
 

@@ -81,8 +81,8 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
    * Arms the tie's release: a Node HTTP/1 request is let go of when its response finishes, seen from the process-wide
    * finish channel (one weak entry per request); any other (HTTP/2, a test double) through a `close` listener.
    */
-  function armRelease(tie: RequestTie<Target>, target: Target): void {
-    if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
+  function armRelease(tie: RequestTie<Target>, target: Target, mayDisplace = false): void {
+    if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>, mayDisplace)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
   }
 
   /** Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. */
@@ -106,7 +106,8 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
     if (tieToSdkScope(handle, handle.acs.getIsolationScope(), target)) return next();
     const tie = new RequestTie(filler, target, true, false);
     rememberPeer(framework, target);
-    armRelease(tie, target);
+    // A scope that already holds a live tie for another framework object: the request may be an outer app's too.
+    armRelease(tie, target, true);
     const caughtError = framework.caughtError;
     return runInForkedScope(handle, tie, next, caughtError === undefined ? undefined : () => caughtError(target));
   }

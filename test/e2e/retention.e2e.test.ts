@@ -75,6 +75,21 @@ describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => 
   });
 });
 
+(KOA_ROUTE_ERRORS_WORK ? describe : describe.skip)('koa: an outer app hands each request to an inner app, both with sentryUser()', () => {
+  // Two framework objects (outer and inner ctx) over one Node request: the inner middleware's tie takes the request's
+  // place in the finish-channel map, and the outer one must still be let go of when the response finishes.
+  (SENTRY_MAJOR >= 11 ? it.each : it.skip.each)([
+    ['tracing off', { tracing: false }],
+    ['tracing on', { tracing: true }],
+  ])('%s: 0 of 400 contexts (200 outer, 200 inner) alive after forced GC, with both apps’ scopes held, and the events still carry the user', async (_name, extra) => {
+    const result = await runProbe({ framework: 'koa', subApp: true, middleware: 'sentryUser', ...extra });
+    expect(result.total).toBe(400);
+    expect(result.alive).toBe(0);
+    expect(result.events).toBe(20);
+    expect(result.eventsWithUser).toBe(20);
+  });
+});
+
 describe.each((['express', 'koa'] as const).filter((name) => name !== 'koa' || KOA_ROUTE_ERRORS_WORK))('%s: the app keeps each request in its own AsyncLocalStorage', (framework) => {
   // Nothing of ours may capture a request's async context in an object that outlives the request (a timer re-armed
   // from a request, say): with the app's AsyncLocalStorage holding the request, that would keep the request alive.
