@@ -194,6 +194,14 @@ export class EventFiller<Target> {
   }
 
   /** A streamed segment span (@sentry/node 11): `user.*` attributes set only where missing. */
+  /**
+   * Whether a segment span's fill reads the request: for the trusted address (only with user data allowed) or as
+   * `mapUser`'s second argument. Otherwise the caller need not build it (with tracing on, once per request).
+   */
+  segmentReadsRequest(client: ClientShape): boolean {
+    return this.hasMapUser || this.piiFor(dataCeilingOf(client));
+  }
+
   fillSegmentSpan(span: SpanJsonShape, facts: RequestFacts, client: ClientShape): void {
     const attributes = span.attributes ?? (span.attributes = {});
     const pii = this.piiFor(dataCeilingOf(client));
@@ -201,15 +209,20 @@ export class EventFiller<Target> {
     setIfMissing(attributes, 'user.id', user?.id);
     setIfMissing(attributes, 'user.name', user?.username);
     setIfMissing(attributes, 'user.email', user?.email);
+    if (!pii) {
+      // Without user data every address goes, whoever wrote it: the trusted one is not needed. The SDK takes
+      // client.address from the first of a dozen client-settable headers.
+      delete attributes['client.address'];
+      removeAddressAttributes(attributes);
+      return;
+    }
     const clientIp = this.clientIpOf(facts);
     if (this.isClientWritten(attributes['user.ip_address'], clientIp, facts)) delete attributes['user.ip_address'];
-    if (pii && clientIp !== undefined) {
+    if (clientIp !== undefined) {
       setIfMissing(attributes, 'user.ip_address', normalizeIp(user?.ip_address) ?? clientIp);
       attributes['client.address'] = clientIp;
     } else {
-      // The SDK takes client.address from the first of a dozen client-settable headers: never leave that one.
       delete attributes['client.address'];
-      if (!pii) removeAddressAttributes(attributes);
     }
   }
 

@@ -257,18 +257,22 @@ export class RequestTie<Target> implements BoundRequest {
    * Facts for a capture: live from the framework object, or what was kept plus the SDK's own copy of the request.
    * `principal` may be a promise here (an async `getUser` started at capture time, while the request is alive).
    */
-  private facts(handle: SentryHandle, isolationScope: ScopeShape, wait: boolean): RequestFacts {
+  private facts(handle: SentryHandle, isolationScope: ScopeShape, wait: boolean, withRequest = true): RequestFacts {
     const target = this.target;
     if (target !== undefined) {
       const framework = this.filler.framework;
       const principal = this.livePrincipal(target, handle, isolationScope, wait);
       // An event may be processed later (async processors, an async getUser): what it keeps must not be the request
       // object. Spans, logs and metrics are filled right away and may read the live request.
-      const request = wait ? detachRequest(framework, target, true) : liveRequest(framework.request(target), framework.originalUrl?.(target));
+      const request = !withRequest
+        ? undefined
+        : wait
+          ? detachRequest(framework, target, true)
+          : liveRequest(framework.request(target), framework.originalUrl?.(target));
       const mapUserArgument = wait && !this.filler.hasMapUser ? undefined : framework.mapUserArgument(target);
       return { principal, request, resolution: this.filler.resolutionFor(target), mapUserArgument };
     }
-    const request = this.detachedRequest ?? sdkRequestOfScope(isolationScope, this.peer ?? undefined);
+    const request = withRequest ? (this.detachedRequest ?? sdkRequestOfScope(isolationScope, this.peer ?? undefined)) : undefined;
     return { principal: this.principal, request, resolution: this.resolution ?? NO_TRUST, mapUserArgument: request };
   }
 
@@ -285,7 +289,8 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   fillSegmentSpan(span: SpanJsonShape, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void {
-    this.filler.fillSegmentSpan(span, this.facts(handle, isolationScope, false), client);
+    // The SDK's copy of the request is only built where the fill reads it (see `segmentReadsRequest`).
+    this.filler.fillSegmentSpan(span, this.facts(handle, isolationScope, false, this.filler.segmentReadsRequest(client)), client);
   }
 
   fillUserAttributes(attributes: Record<string, unknown>, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void {

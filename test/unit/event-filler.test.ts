@@ -98,3 +98,47 @@ describe('EventFiller.fillEvent', () => {
     expect(anonymous.user).toBeUndefined();
   });
 });
+
+describe('EventFiller.fillSegmentSpan', () => {
+  // The address attributes @sentry/node 11 puts on an http.server segment span (a spoofed X-Forwarded-For among them).
+  const sdkAttributes = (): Record<string, unknown> => ({
+    'sentry.op': 'http.server',
+    'url.path': '/checkout',
+    'http.request.header.x-forwarded-for': '6.6.6.6, 198.51.100.7',
+    'http.request.header.host': 'shop.example.com',
+    'client.address': '6.6.6.6',
+    'network.peer.address': '127.0.0.1',
+    'user.ip_address': '6.6.6.6',
+  });
+  const fillSpan = (pii: boolean, withRequest: boolean): Record<string, unknown> => {
+    const span = { span_id: 's', is_segment: true, attributes: sdkAttributes() };
+    filler.fillSegmentSpan(span, withRequest ? facts() : { ...facts(), request: undefined }, client(pii));
+    return span.attributes;
+  };
+
+  it('with pii: the principal and the trusted address, in place of the SDK’s header guess', () => {
+    expect(fillSpan(true, true)).toEqual({
+      ...sdkAttributes(),
+      'user.id': '42',
+      'user.name': 'ada',
+      'user.email': 'ada@example.com',
+      'user.ip_address': '198.51.100.7',
+      'client.address': '198.51.100.7',
+    });
+  });
+
+  it('without pii: the id, and no address anywhere — the same whether or not the request was built', () => {
+    const expected = { 'sentry.op': 'http.server', 'url.path': '/checkout', 'http.request.header.host': 'shop.example.com', 'user.id': '42' };
+    expect(fillSpan(false, true)).toEqual(expected);
+    expect(fillSpan(false, false)).toEqual(expected);
+  });
+
+  it.each([
+    ['no pii, no mapUser: the request is not read (not built per traced request)', false, false, false],
+    ['pii: the trusted address is read from it', true, false, true],
+    ['mapUser: it gets the request', false, true, true],
+  ])('segmentReadsRequest, %s', (_, pii, mapUser, expected) => {
+    const segmentFiller = mapUser ? new EventFiller(parseOptions({ mapUser: (p: unknown) => p }, ADAPTER_OPTION_NAMES, true), access) : filler;
+    expect(segmentFiller.segmentReadsRequest(client(pii))).toBe(expected);
+  });
+});
