@@ -21,6 +21,7 @@ const PRINCIPAL_PATHS = [['user'], ['auth', 'payload'], ['auth'], ['oidc', 'user
 
 const express: FrameworkAccess<Request> = {
   name: 'Express',
+  nodeRequestsHaveOwnClass: true,
   request: (req) => req,
   response: (req) => req.res,
   detectPrincipal: (req) => firstPresentPrincipal(req, PRINCIPAL_PATHS),

@@ -24,7 +24,7 @@ export function variantsFor(packages) {
   ];
 }
 
-async function startServer({ framework, variant, tracing, dsn, traceFile, v8Flags }) {
+export async function startServer({ framework, variant, tracing, dsn, traceFile, v8Flags }) {
   const fd = openSync(traceFile, 'w');
   const child = fork(path.join(here, 'server.cjs'), [], {
     cwd: path.join(here, '..', '..'),
@@ -66,7 +66,7 @@ async function startServer({ framework, variant, tracing, dsn, traceFile, v8Flag
 }
 
 /** A fixed number of keep-alive requests with autocannon, bounded in time; returns how many completed. */
-function load(port, { requests, connections, maxSeconds }) {
+export function load(port, { requests, connections, maxSeconds }) {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       { url: `http://127.0.0.1:${port}/`, amount: requests, connections, timeout: 10, sampleInt: 10, headers: { 'x-forwarded-for': '198.51.100.7' } },

@@ -46,6 +46,7 @@ function fullGc() {
 }
 
 let window = null;
+let profiler = null;
 const handlers = {
   // A quiet moment before a window (no forced GC: V8 would shrink the young generation, and the next window would
   // scavenge at a different rate).
@@ -94,6 +95,23 @@ const handlers = {
     const result = { tracked: lastProbe.requests.length, requests: alive(lastProbe.requests), objects: alive(lastProbe.objects) };
     lastProbe = null;
     return result;
+  },
+  // bench/profile-share.mjs: V8's sampling CPU profiler over a window, in this process (node:inspector).
+  async profileStart() {
+    const { Session } = require('node:inspector');
+    profiler = new Session();
+    profiler.connect();
+    const post = (method, params) => new Promise((resolve, reject) => profiler.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 100 });
+    await post('Profiler.start');
+    return {};
+  },
+  async profileStop() {
+    const { profile } = await new Promise((resolve, reject) => profiler.post('Profiler.stop', (error, result) => (error ? reject(error) : resolve(result))));
+    profiler.disconnect();
+    profiler = null;
+    return profile;
   },
   totals() {
     return { minorGcs: gcEntries.filter((entry) => entry.kind === MINOR).length, majorGcs: gcEntries.filter((entry) => entry.kind === MAJOR).length };

@@ -37,6 +37,11 @@ export interface FrameworkAccess<Target> {
    * `user.ip_address` (Hono), where it looks like an address the app set (see `untiedUserAddress`).
    */
   readonly sdkPutsAddressGuessOnScope?: boolean;
+  /**
+   * The framework gives every Node request a hidden class of its own (Express sets each one's prototype), so a
+   * property added to it misses V8's caches: the release then finds the request's tie in a weak map instead.
+   */
+  readonly nodeRequestsHaveOwnClass?: boolean;
   /** The Node request behind the framework object; `undefined` where there is none (Hono off Node). */
   request(target: Target): RequestLike | undefined;
   /** The Node response behind the framework object; `undefined` when there is none. */

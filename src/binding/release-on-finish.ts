@@ -14,13 +14,23 @@ import { RequestTie } from './request-tie.js';
 const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
 
 /**
- * The tie of each Node request whose release rides the finish channel, keyed by the request (the channel's message
- * carries it). Counted (bench/RESULTS.md, "Where the rest of Koa's cost was"), a weak entry per request cost least: a
- * property on the socket, written per request, cost ≈ 5–7 k instructions of a Koa request (~1.5 %; likely the young
- * tie stored into a long-lived socket), and a property on the request, where Express gives each request a hidden
- * class of its own, ~2 % of an Express one. The entry dies with the request; nothing needs to clear it.
+ * The tie of each Node request whose release rides the finish channel, found from the request (the channel's message
+ * carries it): a property on the request itself where its hidden class is shared (Koa, Fastify, Hono: a young object
+ * written into a young one, which V8 does not have to remember), else an entry in a weak map keyed by it (Express
+ * gives every request a class of its own, so an added property misses V8's caches: ~2 % of an Express request).
+ * Counted (bench/RESULTS.md), a property on the socket, written per request, cost ≈ 5–7 k instructions of a Koa
+ * request (the young tie stored into a long-lived socket), and the weak map's entry most of what remained on Koa (the
+ * same old-to-young write, into the map's table; and a request whose client hangs up survives young-generation GC
+ * with it, as the entry's value leads back to its own key). Neither needs clearing: both die with the request.
  */
+const kServingTie = Symbol('sentry-request-user.servingTie');
+type RequestWithTie = IncomingMessage & { [kServingTie]?: RequestTie<unknown> };
 const servingTies = new WeakMap<object, RequestTie<unknown>>();
+
+/** The tie armed for a Node request: the weak map first (a request without an entry costs it no property read). */
+function servingTieOf(request: object): RequestTie<unknown> | undefined {
+  return servingTies.get(request) ?? (request as RequestWithTie)[kServingTie];
+}
 /**
  * A tie → the live tie of another framework object over the same Node request that it displaced from `servingTies`:
  * an outer app handing its `req`/`res` to an inner app's handler (Koa's `callback()`, Hono's `mount`), each with a
@@ -49,7 +59,7 @@ export function watchFinishedResponses(handle: SentryHandle): void {
  * Arms the release of a request whose response Node's finish channel will report: an HTTP/1 request on a Node socket.
  * Returns false for anything else (HTTP/2, a request emitted without a connection), which needs a `close` listener.
  */
-export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>, mayDisplace = false): boolean {
+export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>, onRequestItself: boolean, mayDisplace = false): boolean {
   try {
     if (!(nodeRequest instanceof IncomingMessage)) return false;
     if (!(readProperty(nodeRequest, 'socket') instanceof Socket)) return false;
@@ -58,13 +68,18 @@ export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>, 
     return false;
   }
   if (mayDisplace) {
-    const displaced = servingTies.get(nodeRequest);
+    const displaced = servingTieOf(nodeRequest);
     if (displaced !== undefined && !displaced.released) {
       displacedTies.set(tie, displaced);
       anyDisplaced = true;
     }
+    // In the weak map, which is looked at first: the inner tie is found, and lets go of the outer one it displaced.
+    servingTies.set(nodeRequest, tie);
+  } else if (onRequestItself) {
+    (nodeRequest as RequestWithTie)[kServingTie] = tie;
+  } else {
+    servingTies.set(nodeRequest, tie);
   }
-  servingTies.set(nodeRequest, tie);
   return true;
 }
 
@@ -72,7 +87,7 @@ function onResponseFinish(message: unknown): void {
   // Node rethrows a subscriber's error as an uncaught exception: nothing may escape.
   try {
     const { request } = message as { request?: unknown };
-    const serving = typeof request === 'object' && request !== null ? servingTies.get(request) : undefined;
+    const serving = typeof request === 'object' && request !== null ? servingTieOf(request) : undefined;
     if (serving !== undefined && serving.keepIfServing(request, requestOfCurrentContext)) {
       letGoAfterListeners(serving);
       if (anyDisplaced) letGoOfDisplaced(serving, request);

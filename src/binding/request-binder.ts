@@ -54,6 +54,7 @@ function releaseWhenClosed(tie: RequestTie<unknown>, response: ResponseLike | un
  */
 export function createRequestBinder<Target>(options: ParsedOptions, framework: FrameworkAccess<Target>): RequestBinder<Target> {
   const filler = new EventFiller(options, framework);
+  const tieOnRequest = framework.nodeRequestsHaveOwnClass !== true;
   if (framework.sdkPutsAddressGuessOnScope === true) noteSdkAddressGuessOnScope();
   hookClientEarly();
   let knownHandle: SentryHandle | undefined;
@@ -79,10 +80,11 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
 
   /**
    * Arms the tie's release: a Node HTTP/1 request is let go of when its response finishes, seen from the process-wide
-   * finish channel (one weak entry per request); any other (HTTP/2, a test double) through a `close` listener.
+   * finish channel (the tie on the request, or in a weak map for Express); any other (HTTP/2, a test double) through
+   * a `close` listener.
    */
   function armRelease(tie: RequestTie<Target>, target: Target, mayDisplace = false): void {
-    if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>, mayDisplace)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
+    if (!releaseOnFinish(nodeRequest(target), tie as RequestTie<unknown>, tieOnRequest, mayDisplace)) releaseWhenClosed(tie as RequestTie<unknown>, response(target));
   }
 
   /** Ties the request to the scope the SDK made for it, or returns false when that scope is not provably its own. */

@@ -46,11 +46,14 @@ const keylessContextGetUserFiller = new EventFiller(
   parseOptions({ getUser: () => ({ account: userOfScope.get(current)?.id }) }, ADAPTER_OPTION_NAMES, true),
   callingGetUser,
 );
-// A synchronous getUser that reads the request: users by the `u` query parameter (one user may have two tabs).
-const userByQueryFiller = new EventFiller(
-  parseOptions({ getUser: (req: http.IncomingMessage) => ({ id: new URL(req.url ?? '/', 'http://x').searchParams.get('u') }) }, ADAPTER_OPTION_NAMES, true),
-  callingGetUser,
-);
+// A synchronous getUser that reads the request: users by the `u` query parameter (one user may have two tabs). Made
+// anew for each block below: what its reader learns about it lasts for the reader's life.
+const makeUserByQueryFiller = (): EventFiller<http.IncomingMessage> =>
+  new EventFiller(
+    parseOptions({ getUser: (req: http.IncomingMessage) => ({ id: new URL(req.url ?? '/', 'http://x').searchParams.get('u') }) }, ADAPTER_OPTION_NAMES, true),
+    callingGetUser,
+  );
+let userByQueryFiller = makeUserByQueryFiller();
 // A synchronous getUser that reads the request: no user for anonymous requests.
 const anonymousOrUserFiller = new EventFiller(
   parseOptions({ getUser: (req: http.IncomingMessage) => (req.url?.endsWith('/nobody') ? undefined : { id: `user of ${req.url}` }) }, ADAPTER_OPTION_NAMES, true),
@@ -64,6 +67,8 @@ const requestGetUserFiller = new EventFiller(
 const requestScope = (): ScopeShape => ({ _sdkProcessingMetadata: { normalizedRequest: { headers: {} } } }) as ScopeShape;
 
 let current: ScopeShape = {};
+/** Where the tie is kept: on the request itself (frameworks whose requests share a class), or in the weak map (Express). */
+let tieOnRequest = true;
 let failing = false;
 const handle: SentryHandle = {
   carrier: { defaultIsolationScope: {} },
@@ -106,7 +111,7 @@ const server = http.createServer((req, res) => {
   const chosen = byPath.find(([prefix]) => req.url?.startsWith(prefix))?.[1] ?? filler;
   const tie = new RequestTie(chosen, req, false, false);
   expect(tieToScope(handle, scope, tie, req)).toBe(true);
-  if (!req.url?.startsWith('/unarmed')) expect(releaseOnFinish(req, tie as RequestTie<unknown>)).toBe(true);
+  if (!req.url?.startsWith('/unarmed')) expect(releaseOnFinish(req, tie as RequestTie<unknown>, tieOnRequest)).toBe(true);
   const held: Held = { tie, scope, res };
   res.on('finish', () => (held.releasedInFinishListener = tie.released));
   res.on('close', () => (held.releasedInCloseListener = tie.released));
@@ -153,7 +158,15 @@ async function arrivals(count: number): Promise<Held[]> {
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe('a finished response lets go of its own request only (Node’s finish channel, no listener per request)', () => {
+describe.each([
+  ['the tie on the request itself (Koa, Fastify, Hono)', true],
+  ['the tie in a weak map keyed by the request (Express)', false],
+])('a finished response lets go of its own request only (Node’s finish channel, no listener per request): %s', (_where, onRequest) => {
+  beforeAll(() => {
+    tieOnRequest = onRequest;
+    userByQueryFiller = makeUserByQueryFiller();
+  });
+
   it('by default the tie lets go when the response finishes: nothing filled later reads the request again', async () => {
     const answer = get();
     const [one] = await arrivals(1);
@@ -313,6 +326,6 @@ describe('a finished response lets go of its own request only (Node’s finish c
   it('a request object whose prototype cannot be read (a Proxy whose trap throws) is not armed, and nothing throws', () => {
     const hostile = new Proxy({}, { getPrototypeOf: () => { throw new Error('hostile'); } });
     const tie = new RequestTie(filler, hostile as unknown as http.IncomingMessage, false, false);
-    expect(releaseOnFinish(hostile, tie as RequestTie<unknown>)).toBe(false);
+    expect(releaseOnFinish(hostile, tie as RequestTie<unknown>, onRequest)).toBe(false);
   });
 });
