@@ -75,12 +75,20 @@ export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>, 
     }
     // In the weak map, which is looked at first: the inner tie is found, and lets go of the outer one it displaced.
     servingTies.set(nodeRequest, tie);
-  } else if (onRequestItself) {
-    (nodeRequest as RequestWithTie)[kServingTie] = tie;
-  } else {
+  } else if (!onRequestItself || !putOnRequest(nodeRequest, tie)) {
     servingTies.set(nodeRequest, tie);
   }
   return true;
+}
+
+/** The tie as a property of the request; false where the request takes none (frozen, sealed, an app's Proxy). */
+function putOnRequest(nodeRequest: IncomingMessage, tie: RequestTie<unknown>): boolean {
+  try {
+    (nodeRequest as RequestWithTie)[kServingTie] = tie;
+    return (nodeRequest as RequestWithTie)[kServingTie] === tie;
+  } catch {
+    return false;
+  }
 }
 
 function onResponseFinish(message: unknown): void {

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -321,6 +322,20 @@ describe.each([
     expect(await text).toMatch(/first[\s\S]*second/);
     await nextTurn();
     expect([first!.tie.released, second!.tie.released]).toEqual([true, true]);
+  });
+
+  it('a Node request that takes no property (an app’s Proxy whose set trap throws) is armed in the weak map instead, and let go at its finish', () => {
+    const socket = new net.Socket();
+    const wrapped = new Proxy(new http.IncomingMessage(socket), {
+      set: () => {
+        throw new Error('read-only request');
+      },
+    });
+    const tie = new RequestTie(filler, wrapped, false, false);
+    expect(releaseOnFinish(wrapped, tie as RequestTie<unknown>, onRequest)).toBe(true);
+    channel('http.server.response.finish').publish({ request: wrapped });
+    expect(tie.released).toBe(true);
+    socket.destroy();
   });
 
   it('a request object whose prototype cannot be read (a Proxy whose trap throws) is not armed, and nothing throws', () => {
