@@ -1,4 +1,4 @@
-// node bench/profile-share.mjs [flags]: how much of a server's CPU samples are spent inside our calls. The same
+// npm run bench:profile-share [-- flags]: how much of a server's CPU samples are spent inside our calls. The same
 // measured servers as the hot-path benchmark (hot-path/server.cjs, the sentryUser() variant), V8's sampling profiler
 // (node:inspector, 100 µs) over a window of requests after a warm-up. A sample is ours when, walking its stack from
 // the innermost frame out, a frame of the package under test comes before any frame of the framework or of the app
