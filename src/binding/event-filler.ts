@@ -13,6 +13,9 @@ import type { FrameworkAccess, FrameworkTrust } from './framework.js';
 import { PrincipalReader } from './principal-reader.js';
 
 /** What one captured item knows about its request, live or after the request let go of its framework object. */
+/** How much of the request a fill reads: all of it, only what the trusted address is resolved from, or nothing. */
+export type RequestNeed = 'whole' | 'address' | 'none';
+
 export interface RequestFacts {
   /** The principal (a promise only between capture and fill, for an async `getUser`). */
   readonly principal: unknown;
@@ -193,15 +196,17 @@ export class EventFiller<Target> {
     return event;
   }
 
-  /** A streamed segment span (@sentry/node 11): `user.*` attributes set only where missing. */
   /**
-   * Whether a segment span's fill reads the request: for the trusted address (only with user data allowed) or as
-   * `mapUser`'s second argument. Otherwise the caller need not build it (with tracing on, once per request).
+   * What a segment span's fill reads of the request: all of it as `mapUser`'s second argument, its headers and peer
+   * for the trusted address (only with user data allowed), or nothing. The caller builds no more than that (with
+   * tracing on, once per request).
    */
-  segmentReadsRequest(client: ClientShape): boolean {
-    return this.hasMapUser || this.piiFor(dataCeilingOf(client));
+  segmentRequestNeed(client: ClientShape): RequestNeed {
+    if (this.hasMapUser) return 'whole';
+    return this.piiFor(dataCeilingOf(client)) ? 'address' : 'none';
   }
 
+  /** A streamed segment span (@sentry/node 11): `user.*` attributes set only where missing. */
   fillSegmentSpan(span: SpanJsonShape, facts: RequestFacts, client: ClientShape): void {
     const attributes = span.attributes ?? (span.attributes = {});
     const pii = this.piiFor(dataCeilingOf(client));

@@ -8,7 +8,7 @@ import { isThenable } from '../util/is-thenable.js';
 import { readProperty } from '../util/read-property.js';
 import { trustNothing } from '../ip/trust.js';
 import { mapPrincipal } from '../user/to-sentry-user.js';
-import type { EventFiller, RequestFacts } from './event-filler.js';
+import type { EventFiller, RequestFacts, RequestNeed } from './event-filler.js';
 import type { FrameworkAccess } from './framework.js';
 import type { PrincipalReader } from './principal-reader.js';
 
@@ -257,14 +257,14 @@ export class RequestTie<Target> implements BoundRequest {
    * Facts for a capture: live from the framework object, or what was kept plus the SDK's own copy of the request.
    * `principal` may be a promise here (an async `getUser` started at capture time, while the request is alive).
    */
-  private facts(handle: SentryHandle, isolationScope: ScopeShape, wait: boolean, withRequest = true): RequestFacts {
+  private facts(handle: SentryHandle, isolationScope: ScopeShape, wait: boolean, need: RequestNeed = 'whole'): RequestFacts {
     const target = this.target;
     if (target !== undefined) {
       const framework = this.filler.framework;
       const principal = this.livePrincipal(target, handle, isolationScope, wait);
       // An event may be processed later (async processors, an async getUser): what it keeps must not be the request
       // object. Spans, logs and metrics are filled right away and may read the live request.
-      const request = !withRequest
+      const request = need === 'none'
         ? undefined
         : wait
           ? detachRequest(framework, target, true)
@@ -272,7 +272,7 @@ export class RequestTie<Target> implements BoundRequest {
       const mapUserArgument = wait && !this.filler.hasMapUser ? undefined : framework.mapUserArgument(target);
       return { principal, request, resolution: this.filler.resolutionFor(target), mapUserArgument };
     }
-    const request = withRequest ? (this.detachedRequest ?? sdkRequestOfScope(isolationScope, this.peer ?? undefined)) : undefined;
+    const request = need === 'none' ? undefined : (this.detachedRequest ?? sdkRequestOfScope(isolationScope, this.peer ?? undefined, need === 'address'));
     return { principal: this.principal, request, resolution: this.resolution ?? NO_TRUST, mapUserArgument: request };
   }
 
@@ -289,8 +289,8 @@ export class RequestTie<Target> implements BoundRequest {
   }
 
   fillSegmentSpan(span: SpanJsonShape, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void {
-    // The SDK's copy of the request is only built where the fill reads it (see `segmentReadsRequest`).
-    this.filler.fillSegmentSpan(span, this.facts(handle, isolationScope, false, this.filler.segmentReadsRequest(client)), client);
+    // Of the SDK's copy of the request only what the fill reads is built (see `segmentRequestNeed`).
+    this.filler.fillSegmentSpan(span, this.facts(handle, isolationScope, false, this.filler.segmentRequestNeed(client)), client);
   }
 
   fillUserAttributes(attributes: Record<string, unknown>, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void {

@@ -6,10 +6,11 @@ import type { ProcessingMetadataShape, ScopeShape } from './sdk-shapes.js';
  * The SDK's own copy of a request, from an isolation scope's processing metadata (`normalizedRequest` and the peer
  * `ipAddress`; early 8.x kept the request itself): what is known about a request after it let go of its framework
  * object, and about the request of a scope the app cloned from its own (`withIsolationScope` inside a handler: the
- * clone shares the metadata, not our tie). `peer`: where the SDK keeps none (@sentry/node 8).
+ * clone shares the metadata, not our tie). `peer`: where the SDK keeps none (@sentry/node 8). `addressOnly`: only what
+ * the client address is resolved from (headers and peer), for a segment span.
  */
-export function sdkRequestOfScope(scope: ScopeShape, peer?: string): RequestLike | undefined {
-  return requestFromMetadata(scopeMetadata(scope), peer);
+export function sdkRequestOfScope(scope: ScopeShape, peer?: string, addressOnly = false): RequestLike | undefined {
+  return requestFromMetadata(scopeMetadata(scope), peer, addressOnly);
 }
 
 /**
@@ -39,7 +40,7 @@ function scopeMetadata(scope: ScopeShape): ProcessingMetadataShape | undefined {
  * After the request ended: the SDK's own copy of it on the isolation scope (`normalizedRequest` and the socket peer
  * `ipAddress`; early 8.x kept the request itself).
  */
-function requestFromMetadata(metadata: ProcessingMetadataShape | undefined, peer: string | undefined): RequestLike | undefined {
+function requestFromMetadata(metadata: ProcessingMetadataShape | undefined, peer: string | undefined, addressOnly: boolean): RequestLike | undefined {
   if (metadata === undefined || metadata === null) return undefined;
   // `readProperty`: the SDK builds this object anew per request, with a hidden class of its own each time.
   const ipAddress = readProperty(metadata, 'ipAddress');
@@ -47,6 +48,7 @@ function requestFromMetadata(metadata: ProcessingMetadataShape | undefined, peer
   const normalized = readProperty(metadata, 'normalizedRequest') as ProcessingMetadataShape['normalizedRequest'];
   if (normalized !== undefined && normalized !== null && typeof normalized.headers === 'object' && normalized.headers !== null) {
     const headers = normalized.headers as RequestLike['headers'];
+    if (addressOnly) return { headers, socket: { remoteAddress } };
     return {
       headers,
       // The SDK took the scheme from the socket unless a client-settable X-Forwarded-Proto was there.

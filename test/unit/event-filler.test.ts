@@ -133,12 +133,20 @@ describe('EventFiller.fillSegmentSpan', () => {
     expect(fillSpan(false, false)).toEqual(expected);
   });
 
+  it('with pii, only the headers and the peer give the same attributes as the whole request', () => {
+    const whole = request();
+    const span = { span_id: 's', is_segment: true, attributes: sdkAttributes() };
+    const addressOnly: RequestLike = { headers: whole.headers, socket: { remoteAddress: whole.socket?.remoteAddress } };
+    filler.fillSegmentSpan(span, { ...facts(), request: addressOnly }, client(true));
+    expect(span.attributes).toEqual(fillSpan(true, true));
+  });
+
   it.each([
-    ['no pii, no mapUser: the request is not read (not built per traced request)', false, false, false],
-    ['pii: the trusted address is read from it', true, false, true],
-    ['mapUser: it gets the request', false, true, true],
-  ])('segmentReadsRequest, %s', (_, pii, mapUser, expected) => {
+    ['no pii, no mapUser: nothing (not built per traced request)', false, false, 'none'],
+    ['pii: what the trusted address is resolved from', true, false, 'address'],
+    ['mapUser: all of it (mapUser gets it)', false, true, 'whole'],
+  ] as const)('segmentRequestNeed, %s', (_, pii, mapUser, expected) => {
     const segmentFiller = mapUser ? new EventFiller(parseOptions({ mapUser: (p: unknown) => p }, ADAPTER_OPTION_NAMES, true), access) : filler;
-    expect(segmentFiller.segmentReadsRequest(client(pii))).toBe(expected);
+    expect(segmentFiller.segmentRequestNeed(client(pii))).toBe(expected);
   });
 });

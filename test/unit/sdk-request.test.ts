@@ -18,4 +18,9 @@ describe('sdkRequestOfScope (the SDK’s copy of a request, read after the reque
     const headers = { host: 'shop.example', 'x-forwarded-for': '198.51.100.7' };
     expect(sdkRequestOfScope(scopeWith({ url: 'https://shop.example/a/b?x=1', method: 'POST', headers }))).toMatchObject({ url: '/a/b?x=1', method: 'POST', headers });
   });
+
+  it('for the address only (a segment span): the headers and the peer, nothing else built', () => {
+    const headers = { host: 'shop.example', 'x-forwarded-for': '198.51.100.7' };
+    expect(sdkRequestOfScope(scopeWith({ url: 'https://shop.example/a/b?x=1', method: 'POST', headers }), undefined, true)).toEqual({ headers, socket: { remoteAddress: '203.0.113.9' } });
+  });
 });
