@@ -18,10 +18,11 @@ const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
  * carries it): a property on the request itself where its hidden class is shared (Koa, Fastify, Hono: a young object
  * written into a young one, which V8 does not have to remember), else an entry in a weak map keyed by it (Express
  * gives every request a class of its own, so an added property misses V8's caches: ~2 % of an Express request).
- * Counted (bench/RESULTS.md), a property on the socket, written per request, cost ≈ 5–7 k instructions of a Koa
- * request (the young tie stored into a long-lived socket), and the weak map's entry most of what remained on Koa (the
- * same old-to-young write, into the map's table; and a request whose client hangs up survives young-generation GC
- * with it, as the entry's value leads back to its own key). Neither needs clearing: both die with the request.
+ * Measured (bench/RESULTS.md): a property on the socket, written per request, cost ≈ 5–7 k instructions of a Koa
+ * request (the young tie stored into a long-lived socket); the weak map's `set` was half of the CPU time our calls
+ * took on Koa (the same old-to-young write, into the map's old table), though the instruction count did not show the
+ * difference; and with the map a request whose client hangs up survives young-generation GC (the entry's value leads
+ * back to its own key). Neither needs clearing: both die with the request.
  */
 const kServingTie = Symbol('sentry-request-user.servingTie');
 type RequestWithTie = IncomingMessage & { [kServingTie]?: RequestTie<unknown> };
