@@ -3,7 +3,8 @@
 // (node:inspector, 100 µs) over a window of requests after a warm-up. A sample is ours when, walking its stack from
 // the innermost frame out, a frame of the package under test comes before any frame of the framework or of the app
 // (so what we hand on to — `next()`, the rest of the request — is not ours, while the SDK calls and builtins we make
-// are). GC is not in any stack: this is a lower bound next to the promoted bytes and GC time of `npm run bench`, and a
+// are). GC samples ("(garbage collector)") count in the total, never as ours, so this is a lower bound next to the
+// promoted bytes and GC time of `npm run bench`, and a
 // direct one, where the instruction counts of `npm run bench:instructions` compare whole processes whose spread
 // between processes is about as large as the whole middleware (bench/RESULTS.md).
 //
@@ -29,7 +30,10 @@ const frameworks = (args.frameworks ?? 'express,koa').split(',');
 const tracingModes = (args.tracing ?? 'off,on').split(',').map((mode) => mode === 'on');
 const processes = number('processes', 2);
 
-/** Frames of the framework and of the bench app: where our part of a stack ends. */
+/**
+ * Frames of the framework and of the bench app: where our part of a stack ends. (Under @sentry/node 8–10 the
+ * OpenTelemetry Express instrumentation wraps `next` in a package of its own, which would count as ours: an overstatement.)
+ */
 const HANDED_ON = /node_modules\/(express|router|koa|koa-compose|fastify|avvio|find-my-way|hono|@hono)\/|bench\/hot-path\/frameworks\.cjs/;
 
 /** Share of samples inside our calls, and the top entry points (the outermost frame of ours in each such stack). */

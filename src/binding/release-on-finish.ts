@@ -15,7 +15,7 @@ const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
 
 /**
  * The tie of each Node request whose release rides the finish channel, found from the request (the channel's message
- * carries it): a property on the request itself where its hidden class is shared (Koa, Fastify, Hono: a young object
+ * carries it): a private field of the request itself where its hidden class is shared (Koa, Fastify, Hono: a young object
  * written into a young one, which V8 does not have to remember), else an entry in a weak map keyed by it (Express
  * gives every request a class of its own, so an added property misses V8's caches: ~2 % of an Express request).
  * Measured (bench/RESULTS.md): a property on the socket, written per request, cost ≈ 5–7 k instructions of a Koa
@@ -24,13 +24,57 @@ const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
  * difference; and with the map a request whose client hangs up survives young-generation GC (the entry's value leads
  * back to its own key). Neither needs clearing: both die with the request.
  */
-const kServingTie = Symbol('sentry-request-user.servingTie');
-type RequestWithTie = IncomingMessage & { [kServingTie]?: RequestTie<unknown> };
+/** A base class whose constructor returns the object it is given: a subclass's fields are then added to that object. */
+const ReturnTheObject = function returnTheObject(object: object): object {
+  return object;
+} as unknown as new (object: object) => object;
+
+/**
+ * The tie as a private field of the request (a class field added to an existing object, by the base class that returns
+ * it): invisible to `util.inspect`/`console.log(req)`, spread, `Object.assign` and every key listing — the tie holds
+ * the principal after the response (a symbol-keyed property printed it with the request). Costs a few ns more than a
+ * plain property; `Object.defineProperty` (non-enumerable) cost ~50 ×.
+ */
+class RequestStamp extends ReturnTheObject {
+  #tie: RequestTie<unknown> | undefined;
+  private constructor(request: object, tie: RequestTie<unknown>) {
+    super(request);
+    this.#tie = tie;
+  }
+
+  static put(request: object, tie: RequestTie<unknown>): void {
+    if (#tie in request) (request as RequestStamp).#tie = tie;
+    else new RequestStamp(request, tie);
+  }
+
+  static tieOf(request: object): RequestTie<unknown> | undefined {
+    return #tie in request ? (request as RequestStamp).#tie : undefined;
+  }
+}
 const servingTies = new WeakMap<object, RequestTie<unknown>>();
 
 /** The tie armed for a Node request: the weak map first (a request without an entry costs it no property read). */
 function servingTieOf(request: object): RequestTie<unknown> | undefined {
-  return servingTies.get(request) ?? (request as RequestWithTie)[kServingTie];
+  try {
+    return servingTies.get(request) ?? RequestStamp.tieOf(request);
+  } catch {
+    // An app's Proxy of the request whose get trap throws.
+    return undefined;
+  }
+}
+
+/** Whether `other` is `tie` or one of the ties it displaced (framework objects over the same Node request). */
+function inChainOf(tie: RequestTie<unknown>, other: unknown): boolean {
+  for (let cur: RequestTie<unknown> | undefined = tie; cur !== undefined; cur = displacedTies.get(cur)) if (cur === other) return true;
+  return false;
+}
+
+/** The request of the current context, where a tie of the same Node request's chain counts as this request's own. */
+function contextReaderFor(tie: RequestTie<unknown>): () => BoundRequest | null | undefined {
+  return () => {
+    const bound = requestOfCurrentContext();
+    return bound !== undefined && bound !== null && inChainOf(tie, bound) ? undefined : bound;
+  };
 }
 /**
  * A tie → the live tie of another framework object over the same Node request that it displaced from `servingTies`:
@@ -68,25 +112,25 @@ export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>, 
     // `instanceof` runs a Proxy's getPrototypeOf trap (an app's own wrapper of the request): not a Node request then.
     return false;
   }
-  if (mayDisplace) {
+  // The fork path always looks (the scope holds another live tie); the fast path only once some request had two
+  // framework objects (a second middleware over a request whose first one forked).
+  if (mayDisplace || anyDisplaced) {
     const displaced = servingTieOf(nodeRequest);
-    if (displaced !== undefined && !displaced.released) {
+    if (displaced !== undefined && displaced !== tie && !displaced.released) {
       displacedTies.set(tie, displaced);
       anyDisplaced = true;
     }
-    // In the weak map, which is looked at first: the inner tie is found, and lets go of the outer one it displaced.
-    servingTies.set(nodeRequest, tie);
-  } else if (!onRequestItself || !putOnRequest(nodeRequest, tie)) {
-    servingTies.set(nodeRequest, tie);
   }
+  // One place per request, whichever path armed it: a later tie replaces an earlier one there, never shadowed by it.
+  if (!onRequestItself || !putOnRequest(nodeRequest, tie)) servingTies.set(nodeRequest, tie);
   return true;
 }
 
 /** The tie as a property of the request; false where the request takes none (frozen, sealed, an app's Proxy). */
 function putOnRequest(nodeRequest: IncomingMessage, tie: RequestTie<unknown>): boolean {
   try {
-    (nodeRequest as RequestWithTie)[kServingTie] = tie;
-    return (nodeRequest as RequestWithTie)[kServingTie] === tie;
+    RequestStamp.put(nodeRequest, tie);
+    return RequestStamp.tieOf(nodeRequest) === tie;
   } catch {
     return false;
   }
@@ -96,11 +140,15 @@ function onResponseFinish(message: unknown): void {
   // Node rethrows a subscriber's error as an uncaught exception: nothing may escape.
   try {
     const { request } = message as { request?: unknown };
-    const serving = typeof request === 'object' && request !== null ? servingTieOf(request) : undefined;
-    if (serving !== undefined && serving.keepIfServing(request, requestOfCurrentContext)) {
-      letGoAfterListeners(serving);
-      if (anyDisplaced) letGoOfDisplaced(serving, request);
-      return;
+    if (typeof request === 'object' && request !== null) {
+      // Both places: a request with two framework objects may have one tie in each (Express outside Koa, say).
+      const mapped = servingTies.get(request);
+      let served = mapped !== undefined && letGoIfServing(mapped, request);
+      if (mapped === undefined || anyDisplaced) {
+        const own = RequestStamp.tieOf(request);
+        if (own !== undefined && own !== mapped) served = letGoIfServing(own, request) || served;
+      }
+      if (served) return;
     }
     // A request without an entry whose tie is on the current isolation scope (a Node request object other than the
     // one the middleware saw): this is its own context.
@@ -116,10 +164,18 @@ function onResponseFinish(message: unknown): void {
   }
 }
 
+function letGoIfServing(tie: RequestTie<unknown>, request: object): boolean {
+  if (!tie.keepIfServing(request, anyDisplaced ? contextReaderFor(tie) : requestOfCurrentContext)) return false;
+  letGoAfterListeners(tie);
+  if (anyDisplaced) letGoOfDisplaced(tie, request);
+  return true;
+}
+
 /** The outer ties an inner one displaced (see `displacedTies`): the same response finished theirs too. */
 function letGoOfDisplaced(tie: RequestTie<unknown>, request: unknown): void {
+  const contextRequest = contextReaderFor(tie);
   for (let outer = displacedTies.get(tie); outer !== undefined; outer = displacedTies.get(outer)) {
-    if (outer.keepIfServing(request, requestOfCurrentContext)) letGoAfterListeners(outer);
+    if (outer.keepIfServing(request, contextRequest)) letGoAfterListeners(outer);
   }
 }
 

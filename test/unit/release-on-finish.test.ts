@@ -324,7 +324,7 @@ describe.each([
     expect([first!.tie.released, second!.tie.released]).toEqual([true, true]);
   });
 
-  it('a Node request that takes no property (an app’s Proxy whose set trap throws) is armed in the weak map instead, and let go at its finish', () => {
+  it('a Node request wrapped in an app’s Proxy whose set trap throws: armed without throwing, and let go when a finish names that object', () => {
     const socket = new net.Socket();
     const wrapped = new Proxy(new http.IncomingMessage(socket), {
       set: () => {
