@@ -36,7 +36,10 @@ const handle: SentryHandle = {
 watchFinishedResponses(handle);
 const client = { getOptions: () => ({ sendDefaultPii: true }) } as unknown as ClientShape;
 
-it('an outer app’s tie let go of with the inner one’s, the response ended in the inner context: it keeps its principal (a sync getUser) for events after the response', async () => {
+it.each([
+  ['the inner app’s (its handler ended the response)', 'inner'],
+  ['the outer app’s', 'outer'],
+] as const)('an outer app’s tie let go of with the inner one’s, the response ended in %s context: it keeps its principal (a sync getUser) for events after the response', async (_name, endedIn) => {
   const socket = new net.Socket();
   const req = new http.IncomingMessage(socket);
   const outerScope = requestScope();
@@ -48,33 +51,7 @@ it('an outer app’s tie let go of with the inner one’s, the response ended in
   const inner = new RequestTie(innerFiller, { req, name: 'inner' }, true, false);
   expect(tieToScope(handle, innerScope, inner, inner)).toBe(true);
   expect(releaseOnFinish(req, inner as RequestTie<unknown>, true, true)).toBe(true);
-  // The response is ended by the inner app's handler: its context is current.
-  current = innerScope;
-  channel('http.server.response.finish').publish({ request: req });
-  await new Promise((resolve) => setImmediate(resolve));
-  socket.destroy();
-  expect(outer.released).toBe(true);
-  // Work the outer request started logs after the response, in the outer request's context.
-  current = outerScope;
-  const attributes: Record<string, unknown> = {};
-  outer.fillUserAttributes(attributes, outerScope, client, handle);
-  expect(attributes['user.id']).toBe('u-from-als');
-});
-
-it('the same, the response ended in the outer context: it keeps its principal', async () => {
-  const socket = new net.Socket();
-  const req = new http.IncomingMessage(socket);
-  const outerScope = requestScope();
-  const outer = new RequestTie(outerFiller, { req, name: 'outer' }, false, false);
-  expect(tieToScope(handle, outerScope, outer, outer)).toBe(true);
-  expect(releaseOnFinish(req, outer as RequestTie<unknown>, true)).toBe(true);
-  // Inner app: the scope holds the outer tie, so it forks (its own scope), and displaces the outer tie.
-  const innerScope = requestScope();
-  const inner = new RequestTie(innerFiller, { req, name: 'inner' }, true, false);
-  expect(tieToScope(handle, innerScope, inner, inner)).toBe(true);
-  expect(releaseOnFinish(req, inner as RequestTie<unknown>, true, true)).toBe(true);
-  // The response is ended by the inner app's handler: its context is current.
-  current = outerScope;
+  current = endedIn === 'inner' ? innerScope : outerScope;
   channel('http.server.response.finish').publish({ request: req });
   await new Promise((resolve) => setImmediate(resolve));
   socket.destroy();
