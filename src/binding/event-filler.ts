@@ -12,10 +12,10 @@ import { mapPrincipal, sanitizeUser } from '../user/to-sentry-user.js';
 import type { FrameworkAccess, FrameworkTrust } from './framework.js';
 import { PrincipalReader } from './principal-reader.js';
 
-/** What one captured item knows about its request, live or after the request let go of its framework object. */
 /** How much of the request a fill reads: all of it, only what the trusted address is resolved from, or nothing. */
 export type RequestNeed = 'whole' | 'address' | 'none';
 
+/** What one captured item knows about its request, live or after the request let go of its framework object. */
 export interface RequestFacts {
   /** The principal (a promise only between capture and fill, for an async `getUser`). */
   readonly principal: unknown;

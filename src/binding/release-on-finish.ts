@@ -13,17 +13,6 @@ import { RequestTie } from './request-tie.js';
  */
 const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
 
-/**
- * The tie of each Node request whose release rides the finish channel, found from the request (the channel's message
- * carries it): a private field of the request itself where its hidden class is shared (Koa, Fastify, Hono: a young object
- * written into a young one, which V8 does not have to remember), else an entry in a weak map keyed by it (Express
- * gives every request a class of its own, so an added property misses V8's caches: ~2 % of an Express request).
- * Measured (bench/RESULTS.md): a property on the socket, written per request, cost ≈ 5–7 k instructions of a Koa
- * request (the young tie stored into a long-lived socket); the weak map's `set` was half of the CPU time our calls
- * took on Koa (the same old-to-young write, into the map's old table), though the instruction count did not show the
- * difference; and with the map a request whose client hangs up survives young-generation GC (the entry's value leads
- * back to its own key). Neither needs clearing: both die with the request.
- */
 /** A base class whose constructor returns the object it is given: a subclass's fields are then added to that object. */
 const ReturnTheObject = function returnTheObject(object: object): object {
   return object;
@@ -51,6 +40,18 @@ class RequestStamp extends ReturnTheObject {
     return #tie in request ? (request as RequestStamp).#tie : undefined;
   }
 }
+
+/**
+ * The tie of each Node request whose release rides the finish channel, found from the request (the channel's message
+ * carries it): a private field of the request itself where its hidden class is shared (Koa, Fastify, Hono: a young object
+ * written into a young one, which V8 does not have to remember), else an entry in a weak map keyed by it (Express
+ * gives every request a class of its own, so an added property misses V8's caches: ~2 % of an Express request).
+ * Measured (bench/RESULTS.md): a property on the socket, written per request, cost ≈ 5–7 k instructions of a Koa
+ * request (the young tie stored into a long-lived socket); the weak map's `set` was half of the CPU time our calls
+ * took on Koa (the same old-to-young write, into the map's old table), though the instruction count did not show the
+ * difference; and with the map a request whose client hangs up survives young-generation GC (the entry's value leads
+ * back to its own key). Neither needs clearing: both die with the request.
+ */
 const servingTies = new WeakMap<object, RequestTie<unknown>>();
 
 /** The tie armed for a Node request: the weak map first (a request without an entry costs it no property read). */
@@ -62,6 +63,15 @@ function servingTieOf(request: object): RequestTie<unknown> | undefined {
     return undefined;
   }
 }
+
+/**
+ * A tie → the live tie of another framework object over the same Node request that it displaced from `servingTies`:
+ * an outer app handing its `req`/`res` to an inner app's handler (Koa's `callback()`, Hono's `mount`), each with a
+ * middleware. The inner one is on the fork path (the scope holds the outer tie), which always checks for one; the
+ * fast path checks once any request had two (`anyDisplaced`), and then the finish reads both places too.
+ */
+const displacedTies = new WeakMap<RequestTie<unknown>, RequestTie<unknown>>();
+let anyDisplaced = false;
 
 /** Whether `other` is `tie` or one of the ties it displaced (framework objects over the same Node request). */
 function inChainOf(tie: RequestTie<unknown>, other: unknown): boolean {
@@ -76,13 +86,7 @@ function contextReaderFor(tie: RequestTie<unknown>): () => BoundRequest | null |
     return bound !== undefined && bound !== null && inChainOf(tie, bound) ? undefined : bound;
   };
 }
-/**
- * A tie → the live tie of another framework object over the same Node request that it displaced from `servingTies`:
- * an outer app handing its `req`/`res` to an inner app's handler (Koa's `callback()`, Hono's `mount`), each with a
- * middleware. Only the inner one (always on the fork path: the scope holds the outer tie) checks for one.
- */
-const displacedTies = new WeakMap<RequestTie<unknown>, RequestTie<unknown>>();
-let anyDisplaced = false;
+
 /** The SDKs' async context strategies, for a finished request without an entry (see `onResponseFinish`). */
 const watchedStrategies: AsyncContextStrategyShape[] = [];
 /** Ties whose responses finished in this turn of the event loop; let go of together, from one `setImmediate`. */
@@ -126,11 +130,11 @@ export function releaseOnFinish(nodeRequest: unknown, tie: RequestTie<unknown>, 
   return true;
 }
 
-/** The tie as a property of the request; false where the request takes none (frozen, sealed, an app's Proxy). */
+/** The tie stamped on the request; false where that throws (no case known on Node 20: a safety net). */
 function putOnRequest(nodeRequest: IncomingMessage, tie: RequestTie<unknown>): boolean {
   try {
     RequestStamp.put(nodeRequest, tie);
-    return RequestStamp.tieOf(nodeRequest) === tie;
+    return true;
   } catch {
     return false;
   }
