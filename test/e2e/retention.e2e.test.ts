@@ -77,10 +77,12 @@ describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => 
 
 (KOA_ROUTE_ERRORS_WORK ? describe : describe.skip)('koa: an outer app hands each request to an inner app, both with sentryUser()', () => {
   // Two framework objects (outer and inner ctx) over one Node request: the inner middleware's tie takes the request's
-  // place in the finish-channel map, and the outer one must still be let go of when the response finishes.
+  // place in the finish channel's lookup, and the outer one must still be let go of when the response finishes; with
+  // two middlewares in the inner app, the second (on the inner app's forked scope) must not be hidden by the first.
   (SENTRY_MAJOR >= 11 ? it.each : it.skip.each)([
     ['tracing off', { tracing: false }],
     ['tracing on', { tracing: true }],
+    ['tracing off, two sentryUser() in the inner app', { tracing: false, twoInner: true }],
   ])('%s: 0 of 400 contexts (200 outer, 200 inner) alive after forced GC, with both apps’ scopes held, and the events still carry the user', async (_name, extra) => {
     const result = await runProbe({ framework: 'koa', subApp: true, middleware: 'sentryUser', ...extra });
     expect(result.total).toBe(400);
