@@ -143,7 +143,7 @@ function putOnRequest(nodeRequest: IncomingMessage, tie: RequestTie<unknown>): b
 function onResponseFinish(message: unknown): void {
   // Node rethrows a subscriber's error as an uncaught exception: nothing may escape.
   try {
-    const { request } = message as { request?: unknown };
+    const { request, response } = message as { request?: unknown; response?: unknown };
     if (typeof request === 'object' && request !== null) {
       // Both places: a request with two framework objects may have one tie in each (Express outside Koa, say).
       const mapped = servingTies.get(request);
@@ -155,10 +155,10 @@ function onResponseFinish(message: unknown): void {
       if (served) return;
     }
     // A request without an entry whose tie is on the current isolation scope (a Node request object other than the
-    // one the middleware saw): this is its own context.
+    // one the middleware saw, an app's Proxy of it: then the response names it): this is its own context.
     for (let i = 0; i < watchedStrategies.length; i++) {
       const bound = boundRequestOf((watchedStrategies[i] as AsyncContextStrategyShape).getIsolationScope());
-      if (bound instanceof RequestTie && bound.keepIfServing(request)) {
+      if (bound instanceof RequestTie && bound.keepIfServing(request, undefined, response)) {
         letGoAfterListeners(bound);
         return;
       }

@@ -157,17 +157,20 @@ export class RequestTie<Target> implements BoundRequest {
     }
   }
 
-  /** A response finished: whether it answered this tie's (live) request; if so, `keep` now. */
-  keepIfServing(nodeRequest: unknown, contextRequest?: ContextRequestReader): boolean {
+  /**
+   * A response finished: whether it answered this tie's (live) request; if so, `keep` now. `response`, where given, also
+   * names it: an app may hand the framework a Proxy of the Node request (never equal to the one Node reports), while
+   * the response is Node's own.
+   */
+  keepIfServing(nodeRequest: unknown, contextRequest?: ContextRequestReader, response?: unknown): boolean {
     const target = this.target;
     if (target === undefined || nodeRequest === undefined || nodeRequest === null) return false;
-    let request: unknown;
     try {
-      request = this.filler.framework.request(target);
+      const framework = this.filler.framework;
+      if (framework.request(target) !== nodeRequest && (response === undefined || response === null || framework.response(target) !== response)) return false;
     } catch {
       return false;
     }
-    if (request !== nodeRequest) return false;
     this.keep(contextRequest);
     return true;
   }

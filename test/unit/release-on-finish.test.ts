@@ -338,6 +338,36 @@ describe.each([
     socket.destroy();
   });
 
+  it('an app’s Proxy of the Node request (what the framework hands over): Node reports the real request, the response names the tie', () => {
+    const socket = new net.Socket();
+    const real = new http.IncomingMessage(socket);
+    const res = new http.ServerResponse(real);
+    const wrapped = new Proxy(real, {});
+    const proxied: FrameworkAccess<{ req: http.IncomingMessage; res: http.ServerResponse }> = {
+      ...framework,
+      request: (target) => target.req,
+      response: (target) => target.res,
+      mapUserArgument: (target) => target,
+    } as unknown as FrameworkAccess<{ req: http.IncomingMessage; res: http.ServerResponse }>;
+    const target = { req: wrapped, res };
+    const tie = new RequestTie(new EventFiller(parseOptions(undefined, ADAPTER_OPTION_NAMES, true), proxied), target, false, false);
+    const scope = requestScope();
+    expect(tieToScope(handle, scope, tie, target)).toBe(true);
+    expect(releaseOnFinish(wrapped, tie as RequestTie<unknown>, onRequest)).toBe(true);
+    const before = current;
+    current = scope;
+    try {
+      // Another response finishing in this context does not let go of it.
+      channel('http.server.response.finish').publish({ request: new http.IncomingMessage(socket), response: new http.ServerResponse(real) });
+      expect(tie.released).toBe(false);
+      channel('http.server.response.finish').publish({ request: real, response: res });
+    } finally {
+      current = before;
+    }
+    expect(tie.released).toBe(true);
+    socket.destroy();
+  });
+
   it('a request object whose prototype cannot be read (a Proxy whose trap throws) is not armed, and nothing throws', () => {
     const hostile = new Proxy({}, { getPrototypeOf: () => { throw new Error('hostile'); } });
     const tie = new RequestTie(filler, hostile as unknown as http.IncomingMessage, false, false);
