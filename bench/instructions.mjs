@@ -22,6 +22,8 @@
 //   --out FILE  --json FILE
 //   --skip-diy 1            leave out the hand-written Sentry.setUser layer (ablations of our own builds: a process fewer)
 //   --keep 1                keep the callgrind dumps (for callgrind_annotate); the directory is printed
+//   --cache-sim 1           count callgrind's cycle estimate with simulated caches (Ir + 10 × L1 + 100 × last-level
+//                           misses) instead of instructions: sees the cache misses a count does not (~2 × slower)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,7 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, quantile } from './stats.mjs';
-import { VALGRIND_ARGS, classify, measureProcess, valgrindMissing, valgrindVersion } from './instructions/callgrind.mjs';
+import { CACHE_SIM_ARGS, VALGRIND_ARGS, classify, measureProcess, valgrindMissing, valgrindVersion } from './instructions/callgrind.mjs';
 import { startSink } from './sink.mjs';
 import { packagesUnderTestOrExit, parseBenchArgs } from './cli-args.mjs';
 
@@ -59,6 +61,8 @@ const settings = {
   processes: number('processes', 1),
   parallel: number('parallel', 2),
 };
+// --cache-sim 1: every count is callgrind's cycle estimate with simulated caches instead of instructions (slower).
+const cacheSim = args['cache-sim'] === '1';
 const v8Flags = (args['v8-flags'] ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
 // Process round i of every variant runs with seeds[i] (V8's string/symbol hash seed and its random seed), or with
 // V8's per-process random seeds when --seeds is not given. Hash seeds decide, among other things, the order of
@@ -160,6 +164,7 @@ async function worker() {
         windows: settings.windows,
         connections: settings.connections,
         dir,
+        cacheSim,
         tag: `${group.framework}-${group.tracing ? 'on' : 'off'}-${variant.key.replace(/\W+/g, '_')}-${round}`,
       });
       group.results.get(variant.key).push({
@@ -242,7 +247,11 @@ out(`# Instructions per request (${quick ? 'quick' : 'full'}), ${new Date(starte
 out();
 out(`- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; load average ${loadBefore} at start, ${loadavg()} at the end (instruction counts do not depend on it)`);
 out(`- node ${process.version}; ${valgrindVersion()}; @sentry/node ${version('@sentry/node')}; express ${version('express')}; koa ${version('koa')}`);
-out(`- measured servers: \`valgrind ${VALGRIND_ARGS.join(' ')} node ${v8Flags.join(' ')} bench/hot-path/server.cjs\``);
+if (cacheSim) {
+  out('- **unit: estimated cycles** (`--cache-sim 1`): every "instructions" figure below is Ir + 10 × L1 misses + 100 ×');
+  out('  last-level misses of callgrind\'s simulated caches (its cycle estimate), not the instruction count.');
+}
+out(`- measured servers: \`valgrind ${[...VALGRIND_ARGS, ...(cacheSim ? CACHE_SIM_ARGS : [])].join(' ')} node ${v8Flags.join(' ')} bench/hot-path/server.cjs\``);
 out(`- package under test: ${packages.map((pkg) => `${pkg.label} = ${pkg.dir} (${git(pkg.dir)})`).join('; ')}`);
 out(`- per process: ${settings.warmup} warm-up requests uninstrumented (tracing on: ${Math.round(settings.warmup / 3)}), a lead-in window of ${settings.leadIn} (${Math.round(settings.leadIn / 2)}), then ${settings.windows} counted windows of ${settings.requests} requests (tracing on: ${settings.tracedRequests}); ${settings.connections} keep-alive connections; ${settings.processes} process(es) per variant${seeds === null ? ' (V8\'s random seeds)' : `, seeds ${seeds.join(', ')} (\`--hash-seed=S --random-seed=S\`, the same for every variant)`}`);
 out();

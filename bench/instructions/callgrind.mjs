@@ -20,6 +20,10 @@ const run = promisify(execFile);
 // it runs stale translations of that code. --instr-atstart=no: start-up and warm-up run uninstrumented.
 export const VALGRIND_ARGS = ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file'];
 
+// Simulated first-level and last-level caches: instruction counts do not see a miss, which costs ~10 (L1) or ~100
+// (memory) instructions' time. With them each cost is callgrind's cycle estimate (see `costOfLine`).
+export const CACHE_SIM_ARGS = ['--cache-sim=yes'];
+
 /** Why this machine cannot run the measure, or null when it can. */
 export function valgrindMissing() {
   for (const tool of ['valgrind', 'callgrind_control']) {
@@ -53,8 +57,8 @@ function load(port, { requests, connections }) {
  * Start one server under callgrind, warm it up, then count `windows` windows of `requests` requests each (after one
  * unreported lead-in window). Returns per window the completed requests and the instructions by function.
  */
-export async function measureProcess({ framework, layer, tracing, dsn, packageDir, v8Flags, warmup, leadIn, requests, windows, connections, dir, tag }) {
-  const child = spawn('valgrind', [...VALGRIND_ARGS, `--callgrind-out-file=${path.join(dir, `${tag}.%p`)}`, `--log-file=${path.join(dir, `${tag}.%p.log`)}`, process.execPath, ...v8Flags, serverFile], {
+export async function measureProcess({ framework, layer, tracing, dsn, packageDir, v8Flags, warmup, leadIn, requests, windows, connections, dir, tag, cacheSim = false }) {
+  const child = spawn('valgrind', [...VALGRIND_ARGS, ...(cacheSim ? CACHE_SIM_ARGS : []), `--callgrind-out-file=${path.join(dir, `${tag}.%p`)}`, `--log-file=${path.join(dir, `${tag}.%p.log`)}`, process.execPath, ...v8Flags, serverFile], {
     cwd: path.join(here, '..', '..'),
     env: { ...process.env, BENCH_FRAMEWORK: framework, BENCH_LAYER: layer, BENCH_TRACING: tracing ? '1' : '0', BENCH_DSN: dsn, BENCH_PACKAGE_DIR: packageDir },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -111,15 +115,32 @@ export async function measureProcess({ framework, layer, tracing, dsn, packageDi
 }
 
 /**
- * From a callgrind dump with the single event Ir: the instructions executed in each function (self cost, all threads
- * merged: callgrind's default --separate-threads=no), and the inclusive cost of each call edge ("caller\0callee").
- * The line after `calls=` carries the edge's inclusive cost; the sum of the other cost lines equals the dump's
- * `totals:` line, which is checked.
+ * The weight of each event of a dump's `events:` line in one cost: the instruction count alone (Ir), or with
+ * `--cache-sim=yes` callgrind's (and KCachegrind's) cycle estimate, Ir + 10 × L1 misses + 100 × last-level misses.
+ */
+function eventWeights(eventsLine) {
+  const CYCLES = { Ir: 1, I1mr: 10, D1mr: 10, D1mw: 10, ILmr: 100, DLmr: 100, DLmw: 100 };
+  return eventsLine.trim().split(/\s+/).map((event) => CYCLES[event] ?? 0);
+}
+
+/** One cost line's (or `totals:` line's) numbers, weighted; a line may leave out trailing zero events. */
+function weightedCost(numbers, weights) {
+  let cost = 0;
+  for (let i = 0; i < numbers.length && i < weights.length; i++) cost += Number(numbers[i]) * weights[i];
+  return cost;
+}
+
+/**
+ * From a callgrind dump: the cost of each function (self cost, all threads merged: callgrind's default
+ * --separate-threads=no) and the inclusive cost of each call edge ("caller\0callee"), in instructions, or in estimated
+ * cycles where the dump has simulated cache events (see `eventWeights`). The line after `calls=` carries the edge's
+ * inclusive cost; the sum of the other cost lines equals the dump's `totals:` line, which is checked.
  */
 export function parseDump(text) {
   const names = new Map();
   const self = new Map();
   const edges = new Map();
+  let weights = [1];
   let fn = '';
   let callee = '';
   let inclusiveLine = false;
@@ -133,11 +154,13 @@ export function parseDump(text) {
       if (line.startsWith('fn=')) fn = name;
       else callee = name;
     } else if (line.startsWith('calls=')) inclusiveLine = true;
-    else if (line.startsWith('totals:')) totals = Number(line.split(/\s+/)[1]);
+    else if (line.startsWith('events:')) weights = eventWeights(line.slice('events:'.length));
+    else if (line.startsWith('totals:')) totals = weightedCost(line.slice('totals:'.length).trim().split(/\s+/), weights);
     else if (/^[-+*0-9]/.test(line)) {
       const fields = line.trim().split(/\s+/);
-      const cost = Number(fields.at(-1));
-      if (fields.length < 2 || !Number.isFinite(cost)) continue;
+      if (fields.length < 2) continue;
+      const cost = weightedCost(fields.slice(1), weights);
+      if (!Number.isFinite(cost)) continue;
       if (inclusiveLine) {
         inclusiveLine = false;
         const key = `${fn}\0${callee}`;
