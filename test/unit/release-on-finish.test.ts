@@ -343,12 +343,13 @@ describe.each([
     const real = new http.IncomingMessage(socket);
     const res = new http.ServerResponse(real);
     const wrapped = new Proxy(real, {});
-    const proxied: FrameworkAccess<{ req: http.IncomingMessage; res: http.ServerResponse }> = {
+    type Target = { req: http.IncomingMessage; res: http.ServerResponse };
+    const proxied: FrameworkAccess<Target> = {
       ...framework,
-      request: (target) => target.req,
-      response: (target) => target.res,
-      mapUserArgument: (target) => target,
-    } as unknown as FrameworkAccess<{ req: http.IncomingMessage; res: http.ServerResponse }>;
+      request: (target: Target) => target.req,
+      response: (target: Target) => target.res,
+      mapUserArgument: (target: Target) => target,
+    } as unknown as FrameworkAccess<Target>;
     const target = { req: wrapped, res };
     const tie = new RequestTie(new EventFiller(parseOptions(undefined, ADAPTER_OPTION_NAMES, true), proxied), target, false, false);
     const scope = requestScope();
