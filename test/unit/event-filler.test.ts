@@ -3,7 +3,9 @@ import type { FrameworkAccess } from '../../src/binding/framework.js';
 import { ADAPTER_OPTION_NAMES } from '../../src/options/options.js';
 import { parseOptions } from '../../src/options/parse-options.js';
 import type { RequestLike } from '../../src/request-like.js';
-import type { ClientShape, SentryEventShape } from '../../src/sentry/sdk-shapes.js';
+import { RequestTie } from '../../src/binding/request-tie.js';
+import type { SentryHandle } from '../../src/sentry/locate-sentry.js';
+import type { ClientShape, ScopeShape, SentryEventShape } from '../../src/sentry/sdk-shapes.js';
 
 // EventFiller.fillEvent on its own: what an event of a live request gets, with and without the SDK's request data on
 // the event already, with and without a user the app set. (The end-to-end suites check the same through the SDK.)
@@ -139,6 +141,50 @@ describe('EventFiller.fillSegmentSpan', () => {
     const addressOnly: RequestLike = { headers: whole.headers, socket: { remoteAddress: whole.socket?.remoteAddress } };
     filler.fillSegmentSpan(span, { ...facts(), request: addressOnly }, client(true));
     expect(span.attributes).toEqual(fillSpan(true, true));
+  });
+
+  // The SDK's copy of a request, as @sentry/node keeps it on the isolation scope, recording which of its parts are read.
+  const recordingScope = (reads: string[]): ScopeShape => {
+    const whole = request();
+    const normalizedRequest = {
+      get headers() {
+        reads.push('headers');
+        return whole.headers;
+      },
+      get url() {
+        reads.push('url');
+        return `http://shop.example.com${whole.url}`;
+      },
+      get method() {
+        reads.push('method');
+        return whole.method;
+      },
+    };
+    const metadata = {
+      ipAddress: '127.0.0.1',
+      get normalizedRequest() {
+        reads.push('normalizedRequest');
+        return normalizedRequest;
+      },
+    };
+    return { _sdkProcessingMetadata: metadata } as ScopeShape;
+  };
+
+  it.each([
+    ['no pii, no mapUser: not even looked up', false, false, [], undefined],
+    ['pii: its headers only (no URL, no method)', true, false, ['normalizedRequest', 'headers'], '198.51.100.7'],
+    ['mapUser: all of it', false, true, ['normalizedRequest', 'headers', 'url', 'method'], undefined],
+  ] as const)('a request that ended: its segment span fill reads of the SDK’s copy only what it needs, %s', (_, pii, mapUser, expectedReads, address) => {
+    const segmentFiller = mapUser ? new EventFiller(parseOptions({ trustProxy: 'loopback', mapUser: (p: unknown) => p }, ADAPTER_OPTION_NAMES, true), access) : filler;
+    const tie = new RequestTie(segmentFiller, request(), false, false);
+    tie.keep();
+    tie.letGo();
+    const reads: string[] = [];
+    const span = { span_id: 's', is_segment: true, attributes: sdkAttributes() };
+    tie.fillSegmentSpan(span, recordingScope(reads), client(pii), {} as SentryHandle);
+    expect([...new Set(reads)].sort()).toEqual([...expectedReads].sort());
+    expect(span.attributes['user.id']).toBe('42');
+    expect(span.attributes['user.ip_address']).toBe(address);
   });
 
   it.each([
