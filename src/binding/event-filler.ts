@@ -93,6 +93,18 @@ export class EventFiller<Target> {
     return userInfoAllowed(this.options.pii, ceiling);
   }
 
+  /**
+   * What a tie keeps of a principal once its request ended. Without `mapUser`, the User it maps to with every field
+   * the mapping could send (mapped again at fill time with the client's setting, it gives the same User, pinned in
+   * test/unit/properties.test.ts) instead of the app's object: the SDK keeps the request's scope, and so the tie,
+   * ≥ 500 ms after the response (@sentry/node 11 with tracing), and a `req.user` loaded per request (an ORM entity, a
+   * session's user record) would live and be promoted with it. `mapUser` gets the app's object, so it is kept there.
+   */
+  keptPrincipal(principal: unknown): unknown {
+    if (this.options.mapUser !== undefined) return principal;
+    return mapPrincipal(principal, { pii: true, extraKeys: this.options.extraKeys });
+  }
+
   toUser(facts: RequestFacts, pii: boolean): User | undefined {
     const { principal } = facts;
     if (this.options.mapUser === undefined) return mapPrincipal(principal, { pii, extraKeys: this.options.extraKeys });

@@ -61,7 +61,10 @@ export type ContextRequestReader = () => BoundRequest | null | undefined;
  */
 export class RequestTie<Target> implements BoundRequest {
   private target: Target | undefined;
-  /** What an async `getUser` settled with (live), or the principal kept when the request ended (released). */
+  /**
+   * What an async `getUser` settled with, or the principal read when the request ended: as `EventFiller.keptPrincipal`
+   * keeps it (the User it maps to, unless there is a `mapUser`).
+   */
   private principal: unknown = undefined;
   /**
    * Kept when the request ended (fields, not an object: nothing more is allocated per request); set exactly when
@@ -122,7 +125,7 @@ export class RequestTie<Target> implements BoundRequest {
     const target = this.target;
     if (target === undefined || this.resolution !== undefined) return;
     try {
-      if (this.principal === undefined) this.principal = this.principalAtRelease(target, contextRequest);
+      if (this.principal === undefined) this.principal = this.filler.keptPrincipal(this.principalAtRelease(target, contextRequest));
       if (this.fork !== false) this.detachedRequest = detachRequest(this.filler.framework, target, false);
       else if (this.peer === undefined) this.peer = peerOf(this.filler.framework.request(target));
       this.resolution = this.filler.resolutionFor(target);
@@ -252,7 +255,7 @@ export class RequestTie<Target> implements BoundRequest {
   private settler(): (principal: unknown) => void {
     return (principal) => {
       // Also after the request ended: a lookup that settles late is still this request's principal.
-      if (principal !== undefined && principal !== null) this.principal = principal;
+      if (principal !== undefined && principal !== null) this.principal = this.filler.keptPrincipal(principal);
     };
   }
 

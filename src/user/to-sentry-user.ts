@@ -25,7 +25,8 @@ export interface UserMappingConfig {
 }
 
 function truncate(text: string, max: number): string {
-  return text.length > max ? text.slice(0, max) : text;
+  // Trimmed after the cut too, so that mapping a mapped User again changes nothing (a released request keeps one).
+  return text.length > max ? trimmed(text.slice(0, max)) : text;
 }
 
 /** A usable identifier: a non-empty string, a finite number or a bigint (as decimal), or a BSON ObjectId (as hex). */

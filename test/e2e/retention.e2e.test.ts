@@ -13,6 +13,9 @@ const ROOT = process.env.SRU_FIXTURE_ROOT ? path.resolve(process.env.SRU_FIXTURE
 interface ProbeResult {
   total: number;
   alive: number;
+  /** With `freshPrincipal`: the principal objects made (one per request), and how many are still alive. */
+  principals: number;
+  principalsAlive: number;
   events: number;
   eventsWithUser: number;
 }
@@ -72,6 +75,22 @@ describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => 
       expect(result.events).toBeGreaterThan(0);
     }
     expect(result.eventsWithUser).toBe(result.events);
+  });
+});
+
+describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => name !== 'koa' || KOA_ROUTE_ERRORS_WORK))('%s: a principal loaded per request is not kept', (framework) => {
+  // The tie stays on the scope the SDK keeps after the response: it may keep the User the principal maps to, never the
+  // app's object (a user record loaded per request, with whatever else it holds).
+  (SENTRY_MAJOR >= 11 ? it.each : it.skip.each)([
+    ['tracing off', { tracing: false }],
+    ['tracing on', { tracing: true }],
+  ])('%s: 0 of 200 principal objects alive after forced GC, with the scopes held, and the events still carry the user', async (_name, extra) => {
+    const result = await runProbe({ framework, middleware: 'sentryUser', freshPrincipal: true, ...extra });
+    expect(result.principals).toBe(200);
+    expect(result.principalsAlive).toBe(0);
+    expect(result.alive).toBe(0);
+    expect(result.events).toBe(20);
+    expect(result.eventsWithUser).toBe(20);
   });
 });
 

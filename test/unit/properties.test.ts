@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import proxyAddr from 'proxy-addr';
 import requestIp from 'request-ip';
 import { normalizeIp, resolveClientIp, toSentryRequest, toSentryUser, type ResolveClientIpOptions, type RequestLike } from '../../src/index.js';
+import { mapPrincipal } from '../../src/user/to-sentry-user.js';
 
 const ipv4 = fc.ipV4();
 const ipv6 = fc.ipV6();
@@ -135,6 +136,36 @@ describe('no input makes a core function throw', () => {
         );
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('the User a request keeps once it ended', () => {
+  // A released request keeps `mapPrincipal(principal, { pii: true, … })`, not the app's object, and later fills map
+  // that again with the client's setting: it must give what mapping the principal itself would have.
+  const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ minLength: 120, maxLength: 300 }), fc.emailAddress(), fc.constantFrom('', ' ', 'not an email', '10.0.0.1', '::ffff:10.0.0.1'));
+  const value = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.bigInt(), fc.array(text, { maxLength: 2 }));
+  const userLike = fc.record(
+    {
+      id: value, _id: value, sub: value, userId: value, user_id: value, uid: value,
+      username: value, preferred_username: value, login: value, nickname: value, displayName: value, name: value,
+      email: value, mail: value, emails: fc.array(fc.record({ value }), { maxLength: 2 }),
+      ip_address: fc.oneof(value, fc.ipV4(), fc.ipV6()),
+      geo: fc.oneof(value, fc.record({ city: value, country_code: value, region: value, extra: value }, { requiredKeys: [] })),
+      plan: value, tenant: value, passwordHash: value, roles: value,
+    },
+    { requiredKeys: [] },
+  );
+  const principal = fc.oneof(userLike, text, fc.integer(), fc.bigInt(), fc.anything());
+  const extraKeys = fc.subarray(['plan', 'tenant', 'roles', 'name', 'email']);
+
+  it('mapping the kept User again gives the same User as mapping the principal, with user data allowed or not', () => {
+    fc.assert(
+      fc.property(principal, extraKeys, fc.boolean(), (p, keys, pii) => {
+        const kept = mapPrincipal(p, { pii: true, extraKeys: keys });
+        expect(mapPrincipal(kept, { pii, extraKeys: keys })).toEqual(mapPrincipal(p, { pii, extraKeys: keys }));
+      }),
+      { numRuns: 3000 },
     );
   });
 });
