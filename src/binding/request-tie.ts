@@ -310,13 +310,18 @@ function peerOf(req: RequestLike | undefined): string | undefined {
   return typeof peer === 'string' ? peer : undefined;
 }
 
-/** The Node request, with the URL as the client sent it where the framework rewrote `url` (Koa mounts). */
+/**
+ * The Node request, with the URL as the client sent it where the framework rewrote `url` (Koa mounts). Its
+ * `headersDistinct` only where there are no raw header lines to read instead: Node builds it on first read, and with
+ * tracing this runs for every request's segment span.
+ */
 function liveRequest(req: RequestLike | undefined, originalUrl: string | undefined): RequestLike | undefined {
   if (req === undefined || req === null || originalUrl === undefined || originalUrl === req.originalUrl) return req;
+  const rawHeaders = req.rawHeaders;
   return {
     headers: req.headers,
-    headersDistinct: req.headersDistinct,
-    rawHeaders: req.rawHeaders,
+    headersDistinct: distinctHeadersUnlessRaw(req, rawHeaders),
+    rawHeaders,
     socket: req.socket,
     method: req.method,
     url: req.url,
@@ -325,18 +330,27 @@ function liveRequest(req: RequestLike | undefined, originalUrl: string | undefin
 }
 
 /**
- * A copy of what resolution and the Request interface read, without the request object itself. `headersDistinct` is
- * a getter Node builds on first read: read it for a captured event only, never per request when a response finishes.
+ * `headersDistinct`, a getter Node builds on first read, only where there are no raw header lines: they are what a
+ * single-value header is read from (`readSingleHeader`), and the only reader of either.
+ */
+function distinctHeadersUnlessRaw(req: RequestLike, rawHeaders: unknown): RequestLike['headersDistinct'] {
+  return Array.isArray(rawHeaders) ? undefined : req.headersDistinct;
+}
+
+/**
+ * A copy of what resolution and the Request interface read, without the request object itself. `headersDistinct`
+ * (see `distinctHeadersUnlessRaw`) for a captured event only, never per request when a response finishes.
  */
 function detachRequest<Target>(framework: FrameworkAccess<Target>, target: Target, withDistinctHeaders: boolean): RequestLike | undefined {
   try {
     const req = framework.request(target);
     if (req === undefined || req === null) return undefined;
     const socket = req.socket;
+    const rawHeaders = req.rawHeaders;
     return {
       headers: req.headers,
-      headersDistinct: withDistinctHeaders ? req.headersDistinct : undefined,
-      rawHeaders: req.rawHeaders,
+      headersDistinct: withDistinctHeaders ? distinctHeadersUnlessRaw(req, rawHeaders) : undefined,
+      rawHeaders,
       socket: { remoteAddress: socket?.remoteAddress, encrypted: socket?.encrypted },
       method: req.method,
       url: framework.originalUrl?.(target) ?? req.originalUrl ?? req.url,

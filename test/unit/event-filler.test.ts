@@ -187,6 +187,31 @@ describe('EventFiller.fillSegmentSpan', () => {
     expect(span.attributes['user.ip_address']).toBe(address);
   });
 
+  it('a live request whose URL the framework rewrote (a Koa mount): its segment span, a log and an event never make Node build headersDistinct', () => {
+    const reads: string[] = [];
+    const whole = request();
+    const rawHeaders = Object.entries(whole.headers).flatMap(([name, value]) => [name, String(value)]);
+    const live = {
+      ...whole,
+      rawHeaders,
+      get headersDistinct() {
+        reads.push('headersDistinct');
+        return {};
+      },
+    } as RequestLike;
+    const mounted: FrameworkAccess<RequestLike> = { ...access, originalUrl: () => '/mounted/checkout' };
+    const tie = new RequestTie(new EventFiller(parseOptions({ trustProxy: 'loopback' }, ADAPTER_OPTION_NAMES, true), mounted), live, false, false);
+    const span = { span_id: 's', is_segment: true, attributes: sdkAttributes() };
+    const handle = {} as SentryHandle;
+    tie.fillSegmentSpan(span, {} as ScopeShape, client(true), handle);
+    const attributes: Record<string, unknown> = {};
+    tie.fillUserAttributes(attributes, {} as ScopeShape, client(true), handle);
+    tie.captureFacts({} as ScopeShape, handle);
+    expect(reads).toEqual([]);
+    expect(span.attributes['user.ip_address']).toBe('198.51.100.7');
+    expect(attributes['user.id']).toBe('42');
+  });
+
   it.each([
     ['no pii, no mapUser: nothing (not built per traced request)', false, false, 'none'],
     ['pii: what the trusted address is resolved from', true, false, 'address'],
