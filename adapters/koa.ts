@@ -22,8 +22,10 @@ type AnyContext = ParameterizedContext<unknown, object>;
 
 const koa: FrameworkAccess<AnyContext> = {
   name: 'Koa',
-  // Koa rewrites ctx.url for mounted apps; the Node request keeps the URL as received.
-  request: (ctx) => ctx.req,
+  // Koa rewrites ctx.url for mounted apps; the Node request keeps the URL as received. Node's own request, which its
+  // response names: an app may replace `ctx.req` (a Proxy of it, a decompressing stream), and Node's finish channel
+  // names the real one.
+  request: (ctx) => ctx.res?.req ?? ctx.req,
   response: (ctx) => ctx.res,
   originalUrl: (ctx) => ctx.originalUrl,
   detectPrincipal: stateOrSessionPrincipal,

@@ -48,6 +48,14 @@ describeKoa('Koa + @sentry/node', () => {
     expect(event.user).toEqual({ id: '11', username: 'grace', email: 'grace@example.test' });
   });
 
+  it('an app that replaced ctx.req with its own stream: the trusted address still comes from the Node request', async () => {
+    const fixture = await app({ replaceRequest: true, proxy: true, maxIpsCount: 1 });
+    await request(fixture.url).get('/message?tag=koa-replaced-req').set('X-Forwarded-For', '6.6.6.6, 198.51.100.7').expect(200);
+    const event = await eventMatching(suite.receiver(), 'message koa-replaced-req');
+    suite.receiver().items.length = 0;
+    expect(event.request.env.REMOTE_ADDR).toBe('198.51.100.7');
+  });
+
   it('koa-jwt user (ctx.state.user)', async () => {
     const fixture = await app();
     await request(fixture.url).get('/jwt/boom').set('Authorization', `Bearer ${token({ sub: 'koa-jwt-1', nickname: 'kj' })}`).expect(500);
