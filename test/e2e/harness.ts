@@ -58,6 +58,8 @@ export interface FixtureConfig {
   backgroundSpan?: boolean;
   noSentry?: boolean;
   outerCapture?: boolean;
+  /** Koa: a layer before ours replaces `ctx.req` with its own stream. */
+  replaceRequest?: boolean;
   debug?: boolean;
   /** Koa fixture: serve cleartext HTTP/2 (h2c) instead of HTTP/1.1. */
   http2?: boolean;
