@@ -1,11 +1,12 @@
 // npm run bench:allocation [-- flags]: what each variant makes V8 allocate and collect per request, counted from V8's
-// own GC trace (--trace-gc-nvp) over one long window per server process: bytes allocated (the sum of every GC's
-// `allocated=`, the bytes allocated since the GC before it), scavenges and mark-compacts, and bytes promoted by
-// scavenges. These are counts, not times: the machine's load moves them little (a scavenge falls after a fixed number
-// of bytes allocated), so two variants' difference is readable where CPU time on two shared cores is not. The window
-// ends at its last GC: what was allocated after it (under one young generation, 16 MB) is not counted, so a window of
-// 100,000 requests reads allocation to about ±0.2 KB a request. Same servers and variants as the hot-path benchmark
-// (hot-path/server.cjs), each in its own process, alternated (the order reversed every other round), with an A/A pair.
+// own GC trace (--trace-gc-nvp) over one long window per server process: bytes allocated, scavenges and
+// mark-compacts, and bytes promoted by scavenges. Allocated bytes are the heap's growth between GCs: from the live
+// bytes at the window's start (`used_heap_size`) to the first GC's `total_size_before`, each GC's `total_size_after`
+// to the next one's `total_size_before`, the last one's to the live bytes at the window's end. These are counts, not
+// times: what a process allocates does not depend on how fast it runs. They still differ between processes of the same
+// variant (V8 compiles and tiers code up at different moments): read a difference against the A/A pair's. Same servers
+// and variants as the hot-path benchmark (hot-path/server.cjs), each in its own process, alternated (the order
+// reversed every other round).
 //
 // Flags:
 //   --pkg [label=]DIR       the package under test (default: this repository); repeat to compare builds
@@ -32,7 +33,8 @@ const variants = variantsFor(packages);
 
 /**
  * The GCs of the isolate that ran the app (the one with the most GCs: the SDK's module-loader hooks run on a worker
- * thread with an isolate of its own), in order: kind (`s` scavenge, `mc`/`ms` mark-compact), allocated, promoted.
+ * thread with an isolate of its own), in order: kind (`s` scavenge, `mc`/`ms` mark-compact), live bytes before and
+ * after, promoted.
  */
 function gcsOfMainIsolate(text) {
   const byIsolate = new Map();
@@ -42,7 +44,7 @@ function gcsOfMainIsolate(text) {
     if (isolate === undefined || kind === undefined) continue;
     const field = (name) => Number(new RegExp(` ${name}=(\\d+)`).exec(line)?.[1] ?? Number.NaN);
     if (!byIsolate.has(isolate)) byIsolate.set(isolate, []);
-    byIsolate.get(isolate).push({ kind, allocated: field('allocated'), promoted: field('promoted') });
+    byIsolate.get(isolate).push({ kind, sizeBefore: field('total_size_before'), sizeAfter: field('total_size_after'), promoted: field('promoted') });
   }
   return [...byIsolate.values()].sort((a, b) => b.length - a.length)[0] ?? [];
 }
@@ -54,13 +56,22 @@ async function measure({ framework, tracing, variant, dsn, dir, tag }) {
   try {
     await load(server.port, { requests: number('warmup', tracing ? 6667 : 20000), connections: 10, maxSeconds: 600 });
     await server.control('settle');
+    const usedAtStart = await server.control('heapUsed');
     const before = gcsOfMainIsolate(readFileSync(traceFile, 'utf8')).length;
     const { completed } = await load(server.port, { requests: number('requests', tracing ? 33333 : 100000), connections: 10, maxSeconds: 900 });
+    const usedAtEnd = await server.control('heapUsed');
     const gcs = gcsOfMainIsolate(readFileSync(traceFile, 'utf8')).slice(before);
     const total = (pick) => gcs.reduce((sum, gc) => sum + pick(gc), 0);
+    let allocated = 0;
+    let live = usedAtStart;
+    for (const gc of gcs) {
+      allocated += gc.sizeBefore - live;
+      live = gc.sizeAfter;
+    }
+    allocated += usedAtEnd - live;
     return {
       completed,
-      allocatedPerReq: total((gc) => gc.allocated) / completed,
+      allocatedPerReq: allocated / completed,
       scavengesPer1k: (1000 * gcs.filter((gc) => gc.kind === 's').length) / completed,
       markCompactsPer100k: (100000 * gcs.filter((gc) => gc.kind !== 's').length) / completed,
       promotedPerReq: total((gc) => (gc.kind === 's' ? gc.promoted : 0)) / completed,
@@ -96,17 +107,18 @@ try {
       const mean = (key, pick) => results.get(key).reduce((sum, result) => sum + pick(result), 0) / results.get(key).length;
       const spread = (key, pick) => results.get(key).map((result) => pick(result));
       const base = mean('none', (r) => r.allocatedPerReq);
+      const noop = mean('noop', (r) => r.allocatedPerReq);
       lines.push('', `## ${framework}, tracing ${tracing ? 'on' : 'off'}`, '');
-      lines.push('| variant | allocated /req (per process) | Δ vs without us | scavenges /1k req | mark-compacts /100k req | promoted /req |');
-      lines.push('|---|---:|---:|---:|---:|---:|');
+      lines.push('| variant | allocated /req (per process) | Δ vs without us | Δ vs no-op layer | scavenges /1k req | mark-compacts /100k req | promoted /req |');
+      lines.push('|---|---:|---:|---:|---:|---:|---:|');
       for (const variant of variants) {
         const allocated = mean(variant.key, (r) => r.allocatedPerReq);
         lines.push(
-          `| ${variant.label} | ${kb(allocated)} (${spread(variant.key, (r) => kb(r.allocatedPerReq)).join(', ')}) | ${variant.key === 'none' ? '—' : signedBytes(allocated - base)} | ` +
+          `| ${variant.label} | ${kb(allocated)} (${spread(variant.key, (r) => kb(r.allocatedPerReq)).join(', ')}) | ${variant.key === 'none' ? '—' : signedBytes(allocated - base)} | ${variant.key === 'noop' ? '—' : signedBytes(allocated - noop)} | ` +
             `${mean(variant.key, (r) => r.scavengesPer1k).toFixed(2)} | ${mean(variant.key, (r) => r.markCompactsPer100k).toFixed(1)} | ${kb(mean(variant.key, (r) => r.promotedPerReq))} |`,
         );
       }
-      lines.push('', 'Read each Δ against the A/A copy\'s: its distance from the app without us is the noise floor.');
+      lines.push('', 'Read each Δ against the A/A copy\'s distance from the app without us, and each variant against the spread of its own processes: that is the noise floor.');
     }
   }
 } finally {

@@ -113,6 +113,10 @@ const handlers = {
     profiler = null;
     return profile;
   },
+  // bench/allocation.mjs: the heap's live bytes at a window's edge (what V8's GC trace calls total_size).
+  heapUsed() {
+    return require('node:v8').getHeapStatistics().used_heap_size;
+  },
   totals() {
     return { minorGcs: gcEntries.filter((entry) => entry.kind === MINOR).length, majorGcs: gcEntries.filter((entry) => entry.kind === MAJOR).length };
   },
