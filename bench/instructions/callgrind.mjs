@@ -21,8 +21,10 @@ const run = promisify(execFile);
 export const VALGRIND_ARGS = ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file'];
 
 // Simulated first-level and last-level caches: instruction counts do not see a miss, which costs ~10 (L1) or ~100
-// (memory) instructions' time. With them each cost is callgrind's cycle estimate (see `costOfLine`).
-export const CACHE_SIM_ARGS = ['--cache-sim=yes'];
+// (memory) instructions' time. With them each cost is callgrind's cycle estimate (see `eventWeights`): a model, with
+// sizes given here rather than taken from the host (this one reports a 318 MB last level, where nearly every miss
+// would be a first touch): 32 KB 8-way first-level caches, an 8 MB 16-way last level, one cache for all threads.
+export const CACHE_SIM_ARGS = ['--cache-sim=yes', '--I1=32768,8,64', '--D1=32768,8,64', '--LL=8388608,16,64'];
 
 /** Why this machine cannot run the measure, or null when it can. */
 export function valgrindMissing() {
