@@ -234,11 +234,14 @@ export class EventFiller<Target> {
       return;
     }
     const clientIp = this.clientIpOf(facts);
-    if (this.isClientWritten(attributes['user.ip_address'], clientIp, facts)) delete attributes['user.ip_address'];
+    const userIp = attributes['user.ip_address'];
     if (clientIp !== undefined) {
-      setIfMissing(attributes, 'user.ip_address', normalizeIp(user?.ip_address) ?? clientIp);
+      // Overwritten rather than deleted and set again: a deleted key turns the attributes object into a hash table
+      // (V8's dictionary mode), which the SDK then serialises, with tracing on for every request.
+      if (userIp === undefined || this.isClientWritten(userIp, clientIp, facts)) attributes['user.ip_address'] = normalizeIp(user?.ip_address) ?? clientIp;
       attributes['client.address'] = clientIp;
     } else {
+      if (this.isClientWritten(userIp, clientIp, facts)) delete attributes['user.ip_address'];
       delete attributes['client.address'];
     }
   }
