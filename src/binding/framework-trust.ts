@@ -1,5 +1,5 @@
 import { normalizeIp } from '../ip/parse-ip.js';
-import { compileTrust, trustNothing, trustsEveryAddress } from '../ip/trust.js';
+import { compileTrust, trustNothing, trustsEveryAddress, type TrustPredicate } from '../ip/trust.js';
 import type { FrameworkTrust } from './framework.js';
 
 const trustEverything = (): boolean => true;
@@ -23,13 +23,30 @@ export function expressFrameworkTrust(app: ExpressSettings | undefined): Framewo
   const cached = key === undefined ? undefined : expressSettings.get(key);
   if (cached !== undefined) return cached;
   const setting: FrameworkTrust = {
-    trust: typeof trustFn === 'function' ? compileTrust(trustFn) : trustNothing,
+    trust: typeof trustFn === 'function' ? trustOfExpressSetting(app?.get('trust proxy'), trustFn) : trustNothing,
     // `true`, or a list that covers every address (`'0.0.0.0/0,::/0'`): any client chooses its address.
     trustsEveryHop: trustsEveryAddress(app?.get('trust proxy')),
     everyHopFix: "Set app.set('trust proxy', N) with N the number of proxies in front of the app, or their addresses, instead of true.",
   };
   if (key !== undefined) expressSettings.set(key, setting);
   return setting;
+}
+
+/**
+ * Express's setting as our own predicate where it is a hop count or a preset, address or range list (proxy-addr's
+ * semantics, which ours follow: test/unit/properties.test.ts compares the two): Express's compiled function parses
+ * the address with ipaddr.js on every call, ~2 KB allocated per resolution (with tracing on, every request's segment
+ * span). Anything else — a function, `true`, a value only proxy-addr parses — keeps Express's own function.
+ */
+function trustOfExpressSetting(value: unknown, trustFn: object): TrustPredicate {
+  if (typeof value === 'number' || typeof value === 'string' || Array.isArray(value)) {
+    try {
+      return compileTrust(value, 'trust proxy');
+    } catch {
+      // Express accepted it (proxy-addr's netmask form, a fractional hop count, every address): its own function.
+    }
+  }
+  return compileTrust(trustFn);
 }
 
 /**
