@@ -32,6 +32,8 @@ export interface RequestFacts {
  */
 export class EventFiller<Target> {
   private warnedEveryHop = false;
+  /** The user data setting of the client last tied under (see `noteClient`); every field until one is known. */
+  private keptPii = true;
   /** With `trustProxy` given, the resolution does not depend on the framework: built once. */
   private readonly optionResolution: ClientIpResolution | undefined;
   private readonly resolutionBySetting = new WeakMap<FrameworkTrust, ClientIpResolution>();
@@ -94,15 +96,35 @@ export class EventFiller<Target> {
   }
 
   /**
-   * What a tie keeps of a principal once its request ended. Without `mapUser`, the User it maps to with every field
-   * the mapping could send (mapped again at fill time with the client's setting, it gives the same User, pinned in
-   * test/unit/properties.test.ts) instead of the app's object: the SDK keeps the request's scope, and so the tie,
+   * What a tie keeps of a principal once its request ended. Without `mapUser`, the User it maps to under the user data
+   * setting of the client (`noteClient`; mapped again at fill time with that setting or a narrower one, it gives the
+   * same User, pinned in test/unit/properties.test.ts) instead of the app's object: the SDK keeps the request's scope, and so the tie,
    * ≥ 500 ms after the response (@sentry/node 11 with tracing), and a `req.user` loaded per request (an ORM entity, a
    * session's user record) would live and be promoted with it. `mapUser` gets the app's object, so it is kept there.
    */
   keptPrincipal(principal: unknown): unknown {
     if (this.options.mapUser !== undefined) return principal;
-    return mapPrincipal(principal, { pii: true, extraKeys: this.options.extraKeys });
+    return mapPrincipal(principal, { pii: this.keptPii, extraKeys: this.options.extraKeys });
+  }
+
+  /**
+   * The client requests are now tied under: a kept User holds only the fields its setting lets us send, so an app
+   * that switched user data off has no email or username held for it either. With more than one client (rare), the
+   * last one's setting: a request finished under a client that allows more then keeps less (its later events lose
+   * username and email, never gain them).
+   */
+  noteClient(client: ClientShape): void {
+    this.keptPii = this.piiFor(dataCeilingOf(client));
+  }
+
+  /** Whether two principals name the same user, as kept: mapped with the setting a kept User is mapped with. */
+  sameKeptUser(a: unknown, b: unknown): boolean {
+    if (Object.is(a, b)) return true;
+    const config = { pii: this.keptPii, extraKeys: [] };
+    const mappedA = mapPrincipal(a, config);
+    const mappedB = mapPrincipal(b, config);
+    if (mappedA !== undefined || mappedB !== undefined) return JSON.stringify(mappedA) === JSON.stringify(mappedB);
+    return sameOwnValues(a, b);
   }
 
   toUser(facts: RequestFacts, pii: boolean): User | undefined {
@@ -292,4 +314,15 @@ function removeAddressAttributes(attributes: Record<string, unknown>): void {
 
 function setIfMissing(attributes: Record<string, unknown>, key: string, value: unknown): void {
   if (value !== undefined && attributes[key] === undefined) attributes[key] = value;
+}
+
+function sameOwnValues(a: unknown, b: unknown): boolean {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  try {
+    const keys = Object.keys(a);
+    if (keys.length !== Object.keys(b).length) return false;
+    return keys.every((key) => Object.is((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+  } catch {
+    return false;
+  }
 }

@@ -56,7 +56,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
   const filler = new EventFiller(options, framework);
   const tieOnRequest = framework.nodeRequestsHaveOwnClass !== true;
   if (framework.sdkPutsAddressGuessOnScope === true) noteSdkAddressGuessOnScope();
-  hookClientEarly();
+  hookClientEarly(filler);
   let knownHandle: SentryHandle | undefined;
   let hookedClient: ClientShape | undefined;
   /** Whether to read the socket peer when a response finishes, for `knownHandle`'s SDK (see `sdkKeepsPeer`). */
@@ -103,6 +103,7 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
     }
     if (client !== hookedClient) {
       ensureClientHooks(client, handle);
+      filler.noteClient(client);
       hookedClient = client;
     }
     if (tieToSdkScope(handle, handle.acs.getIsolationScope(), target)) return next();
@@ -136,11 +137,14 @@ export function createRequestBinder<Target>(options: ParsedOptions, framework: F
  * Where Sentry is already initialised, its client is hooked when the middleware is made, not at the first request
  * through it: events of routes before it (a health check) have the SDK's header guess removed from the start.
  */
-function hookClientEarly(): void {
+function hookClientEarly(filler: EventFiller<unknown>): void {
   try {
     const handle = locateSentry();
     const client = handle === undefined ? undefined : currentClient(handle);
-    if (handle !== undefined && client !== undefined) ensureClientHooks(client, handle);
+    if (handle !== undefined && client !== undefined) {
+      ensureClientHooks(client, handle);
+      filler.noteClient(client);
+    }
   } catch {
     // The first request tries again.
   }

@@ -7,7 +7,6 @@ import type { ClientShape, ScopeShape, SentryEventShape, SpanJsonShape } from '.
 import { isThenable } from '../util/is-thenable.js';
 import { readProperty } from '../util/read-property.js';
 import { trustNothing } from '../ip/trust.js';
-import { mapPrincipal } from '../user/to-sentry-user.js';
 import type { EventFiller, RequestFacts, RequestNeed } from './event-filler.js';
 import type { FrameworkAccess } from './framework.js';
 import type { PrincipalReader } from './principal-reader.js';
@@ -23,29 +22,6 @@ function sharesSdkRequest(a: ScopeShape, b: ScopeShape): boolean {
 
 /** A principal that cannot be compared (a released request of another middleware). */
 const NOT_COMPARABLE = Symbol('not comparable');
-
-/**
- * Whether two principals name the same user: they map to the same User (id, username, email, name, …: what an event
- * would show), or, where neither maps to one (only keys a `mapUser` reads), have the same own values.
- */
-function sameUser(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  const mappedA = mapPrincipal(a, { pii: true, extraKeys: [] });
-  const mappedB = mapPrincipal(b, { pii: true, extraKeys: [] });
-  if (mappedA !== undefined || mappedB !== undefined) return JSON.stringify(mappedA) === JSON.stringify(mappedB);
-  return sameOwnValues(a, b);
-}
-
-function sameOwnValues(a: unknown, b: unknown): boolean {
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  try {
-    const keys = Object.keys(a);
-    if (keys.length !== Object.keys(b).length) return false;
-    return keys.every((key) => Object.is((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Reads the request whose async context this is: `undefined` for none, `null` where it cannot be read or is a request's
@@ -201,7 +177,7 @@ export class RequestTie<Target> implements BoundRequest {
     if (other.filler.framework !== this.filler.framework) return undefined;
     const live = !other.released;
     const theirs = other.answerOf(reader);
-    if (theirs === NOT_COMPARABLE || sameUser(theirs, principal)) return undefined;
+    if (theirs === NOT_COMPARABLE || this.filler.sameKeptUser(theirs, principal)) return undefined;
     // Two answers in one context that differ: shown for good (a kept answer was read elsewhere, so it shows less).
     if (live) reader.noteGetUserReadsRequest();
     return principal;

@@ -18,6 +18,9 @@ interface ProbeResult {
   principalsAlive: number;
   events: number;
   eventsWithUser: number;
+  heldScopes: number;
+  /** Held isolation scopes from which the principal's email can still be reached (in memory, sent or not). */
+  scopesHoldingEmail: number;
 }
 
 function runProbe(config: Record<string, unknown>): Promise<ProbeResult> {
@@ -90,6 +93,19 @@ describe.each((['express', 'koa', 'fastify', 'hono'] as const).filter((name) => 
     expect(result.principalsAlive).toBe(0);
     expect(result.alive).toBe(0);
     expect(result.events).toBe(20);
+    expect(result.eventsWithUser).toBe(20);
+  });
+
+  // Both switches: @sentry/node 11 reads only `dataCollection.userInfo`, up to 9 only `sendDefaultPii`.
+  it.each([
+    ['user data off', 0, false],
+    ['user data on', 200, true],
+  ])('with %s, a finished request keeps in memory only what may be sent: the email is reachable from %i of 200 held scopes', async (_name, holding, allowed) => {
+    const sentry = { sendDefaultPii: allowed, dataCollection: { userInfo: allowed } };
+    const result = await runProbe({ framework, middleware: 'sentryUser', freshPrincipal: true, tracing: true, sentry });
+    expect(result.heldScopes).toBe(200);
+    expect(result.scopesHoldingEmail).toBe(holding);
+    expect(result.principalsAlive).toBe(0);
     expect(result.eventsWithUser).toBe(20);
   });
 });

@@ -221,3 +221,24 @@ describe('EventFiller.fillSegmentSpan', () => {
     expect(segmentFiller.segmentRequestNeed(client(pii))).toBe(expected);
   });
 });
+
+describe('EventFiller.keptPrincipal: what a finished request keeps of its principal', () => {
+  const full = { id: '42', username: 'ada', email: 'ada@example.com' };
+  it.each<[string, Record<string, unknown>, boolean | undefined, unknown]>([
+    ['before any client is known: every field the mapping could send', {}, undefined, full],
+    ['under a client that allows user data', {}, true, full],
+    ['under a client that does not: the id only (nothing held that could not be sent)', {}, false, { id: '42' }],
+    ['with the pii option off under a client that allows it: the id only', { pii: false }, true, { id: '42' }],
+    ['with the pii option on under a client that switched user data off: the id only', { pii: true }, false, { id: '42' }],
+  ])('%s', (_, options, clientAllows, expected) => {
+    const keeping = new EventFiller(parseOptions(options, ADAPTER_OPTION_NAMES, true), access);
+    if (clientAllows !== undefined) keeping.noteClient(client(clientAllows));
+    expect(keeping.keptPrincipal(principal)).toEqual(expected);
+  });
+
+  it('with mapUser: the app’s own object (mapUser gets it)', () => {
+    const keeping = new EventFiller(parseOptions({ mapUser: (p: unknown) => p }, ADAPTER_OPTION_NAMES, true), access);
+    keeping.noteClient(client(false));
+    expect(keeping.keptPrincipal(principal)).toBe(principal);
+  });
+});
