@@ -117,12 +117,21 @@ export class EventFiller<Target> {
     this.keptPii = this.piiFor(dataCeilingOf(client));
   }
 
-  /** Whether two principals name the same user, as kept: mapped with the setting a kept User is mapped with. */
+  /**
+   * Whether two principals (one may be a kept User) name the same user. Without `mapUser`: they map to the same User
+   * under the kept setting, which is what would be sent for either (a kept User maps to itself); two that map to
+   * nothing are the same, as nothing would be sent. With `mapUser` both are the app's objects: every field it might
+   * read counts (mapped with user data on, else their own values).
+   */
   sameKeptUser(a: unknown, b: unknown): boolean {
     if (Object.is(a, b)) return true;
-    const config = { pii: this.keptPii, extraKeys: [] };
-    const mappedA = mapPrincipal(a, config);
-    const mappedB = mapPrincipal(b, config);
+    if (this.options.mapUser === undefined) {
+      const kept = { pii: this.keptPii, extraKeys: this.options.extraKeys };
+      return JSON.stringify(mapPrincipal(a, kept)) === JSON.stringify(mapPrincipal(b, kept));
+    }
+    const everyField = { pii: true, extraKeys: [] };
+    const mappedA = mapPrincipal(a, everyField);
+    const mappedB = mapPrincipal(b, everyField);
     if (mappedA !== undefined || mappedB !== undefined) return JSON.stringify(mappedA) === JSON.stringify(mappedB);
     return sameOwnValues(a, b);
   }

@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { e2eSuite, eventMatching, piiOptions, SENTRY_MAJOR } from './harness.js';
+import { e2eSuite, eventMatching, piiOptions, SENTRY_MAJOR, type FixtureConfig } from './harness.js';
 
 // Real Express in its own process, the real @sentry/node SDK, real envelopes to a suite.receiver() on 127.0.0.1.
 const suite = e2eSuite('express');
@@ -166,6 +166,35 @@ describe('Express + @sentry/node: a long poll answered from a route before the m
     await request(fixture.url).get('/wake-before-middleware?key=early').expect(200, 'woke');
     expect((await parked).text).toBe('woken');
     expect((await eventMatching(suite.receiver(), 'after park early')).user?.id).not.toBe('early-waker');
+  });
+});
+
+describe('Express + @sentry/node, user data off: a long poll ended by a request that answered itself first', () => {
+  const userDataOff = { sendDefaultPii: false, dataCollection: { userInfo: false } };
+
+  async function parkThenWake(url: string, key: string): Promise<void> {
+    const parked = request(url).get(`/jwt/park?key=${key}`).set('Authorization', `Bearer ${token({ sub: 'parked' })}`).then((res) => res);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the park request is in its handler
+    await request(url).get(`/jwt/wake-after-own-finish?key=${key}`).set('Authorization', `Bearer ${token({ sub: 'waker' })}`).expect(200, 'woke');
+    expect((await parked).text).toBe('woken');
+  }
+
+  // Without mapUser the waker's kept User ({ tenant }) and the answer read in its context ({ username, tenant }) would
+  // be sent alike; with mapUser two answers that differ only in a fresh array name the same user.
+  it.each<[string, string, FixtureConfig]>([
+    ['without an id, with extraKeys', 'no-id', { getUser: 'appContextWithoutId', options: { extraKeys: ['tenant'] } }],
+    ['with a fresh array each call, and a mapUser', 'mapped', { getUser: 'appContextWithRoles', mapUser: 'fromUsername' }],
+  ])("a getUser that reads the app's own async context (%s) gives the long poll's late event none of the waker's fields", async (_name, key, config) => {
+    const fixture = await app({ ...config, sentry: userDataOff });
+    await parkThenWake(fixture.url, key);
+    const { user } = await eventMatching(suite.receiver(), `after park ${key}`);
+    expect(JSON.stringify(user ?? {})).not.toMatch(/waker/);
+  });
+
+  it('a getUser that reads the request keeps the id for an event captured after the response', async () => {
+    const fixture = await app({ getUser: 'jwtPayload', sentry: userDataOff });
+    await parkThenWake(fixture.url, 'by-request');
+    expect((await eventMatching(suite.receiver(), 'after park by-request')).user).toEqual({ id: 'parked' });
   });
 });
 

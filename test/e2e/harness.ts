@@ -46,8 +46,8 @@ export interface FixtureConfig {
   sentry?: Record<string, unknown>;
   options?: Record<string, unknown>;
   middleware?: 'before' | 'after' | 'none';
-  getUser?: 'headerAsync' | 'throws' | 'rejects' | 'hangs' | 'odd' | 'appContext' | 'jwtPayload';
-  mapUser?: 'tenant' | 'viaFramework';
+  getUser?: 'headerAsync' | 'throws' | 'rejects' | 'hangs' | 'odd' | 'appContext' | 'appContextWithoutId' | 'appContextWithRoles' | 'jwtPayload';
+  mapUser?: 'tenant' | 'viaFramework' | 'fromUsername';
   trustProxy?: unknown;
   proxy?: boolean;
   maxIpsCount?: number;
