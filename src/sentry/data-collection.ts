@@ -49,7 +49,11 @@ export function dataCeilingOf(client: ClientShape): DataCeiling {
     const resolved = typeof client.getDataCollectionOptions === 'function' ? client.getDataCollectionOptions() : undefined;
     const collection: DataCollectionShape | undefined = resolved ?? options.dataCollection;
     if (collection !== undefined && collection !== null && typeof collection === 'object') {
-      const userInfo = typeof collection.userInfo === 'boolean' ? collection.userInfo : options.sendDefaultPii === true;
+      const resolvedUserInfo = typeof collection.userInfo === 'boolean' ? collection.userInfo : options.sendDefaultPii === true;
+      // @sentry/node 11 ignores `sendDefaultPii` (its `userInfo` defaults to on): an explicit `false` left from a 10.x
+      // set-up is still the app saying "no user data", and we never add what the app switched off. Its own
+      // `dataCollection.userInfo` wins where it set one.
+      const userInfo = resolvedUserInfo && !(options.sendDefaultPii === false && typeof options.dataCollection?.userInfo !== 'boolean');
       ceiling = {
         userInfo,
         // From the raw options: late 10.x resolves an unset sendDefaultPii to userInfo false, which is a default, not

@@ -66,6 +66,14 @@ describe.each(KOA_ROUTE_ERRORS_WORK ? (['express', 'koa'] as const) : (['express
     expect(event.request.env?.REMOTE_ADDR).toBeUndefined();
   });
 
+  (SENTRY_MAJOR >= 11 ? it : it.skip)('@sentry/node 11 with sendDefaultPii: false (which 11 ignores): user data off all the same', async () => {
+    // No dataCollection at all (the harness's default sets one): only the old switch.
+    const event = await captureBehindProxy({ sendDefaultPii: false, dataCollection: undefined });
+    expect(JSON.stringify(event)).not.toContain(CLIENT);
+    expect(Object.keys(event.user)).toEqual(['id']);
+    expect(event.request.env?.REMOTE_ADDR).toBeUndefined();
+  });
+
   withSwitches('httpHeaders off: no request headers from us', async () => {
     const event = await captureBehindProxy({ dataCollection: { userInfo: true, httpHeaders: false } });
     expect(event.request.headers ?? {}).toEqual({});

@@ -25,6 +25,16 @@ describe('dataCeilingOf: the app’s switches, per SDK generation', () => {
       make: () => client({}, { userInfo: true, httpHeaders: { request: { allow: ['accept'] } }, cookies: { deny: ['sid'] }, urlQueryParams: true }),
       expected: { userInfo: true, userInfoSwitchedOff: false, headers: false, cookies: false, query: true },
     },
+    {
+      sdk: '11, sendDefaultPii: false left from 10.x (the SDK ignores it): user data off for us all the same',
+      make: () => client({ sendDefaultPii: false }, ALL_ON),
+      expected: { userInfo: false, userInfoSwitchedOff: true, headers: true, cookies: true, query: true },
+    },
+    {
+      sdk: '11, sendDefaultPii: false with dataCollection.userInfo: true: the app’s dataCollection wins',
+      make: () => client({ sendDefaultPii: false, dataCollection: { userInfo: true } }, ALL_ON),
+      expected: { userInfo: true },
+    },
     { sdk: '11, httpHeaders as one boolean', make: () => client({}, { ...ALL_ON, httpHeaders: false }), expected: { headers: false } },
     {
       sdk: 'late 10.x, sendDefaultPii unset resolves to userInfo false: a default, not a switch',
