@@ -32,8 +32,9 @@ const express: FrameworkAccess<Request> = {
 
 /**
  * Express middleware: every Sentry event captured while a request is handled gets the authenticated user and the
- * trusted client address (`request.env.REMOTE_ADDR`). Per request it only ties the request to its Sentry scope; all
- * reading and mapping happens when an event is captured, so it may sit before or after your auth middleware.
+ * trusted client address (`request.env.REMOTE_ADDR`). Per request it ties the request to its Sentry scope and, when
+ * the response finishes, keeps the User its principal maps to; the rest happens when an event is captured. The
+ * principal is read then, not on entry, so it may sit before or after your auth middleware.
  *
  * @example
  * import * as Sentry from '@sentry/node'; // Sentry.init ran first, in instrument.js

@@ -39,8 +39,8 @@ const hono: FrameworkAccess<Context> = {
 /**
  * Hono middleware for Node (`@hono/node-server`): every Sentry event captured while a request is handled gets the
  * authenticated user and the trusted client address (`request.env.REMOTE_ADDR`, from the Node socket). Hono has no
- * proxy setting, so behind a proxy pass `trustProxy`. The user is read only when an event is captured, so the
- * middleware may come before your auth.
+ * proxy setting, so behind a proxy pass `trustProxy`. The user is read when an event is captured or the response
+ * finishes, never on entry, so the middleware may come before your auth.
  *
  * @example
  * import * as Sentry from '@sentry/node'; // Sentry.init ran first, in instrument.js

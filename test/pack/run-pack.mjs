@@ -25,6 +25,8 @@ function check(name, run) {
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: 'pipe' });
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// Without a build, as a clean checkout is: `npm pack` (and so `npm publish`) must build the package itself (prepack).
+rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 run(npm, ['pack', '--pack-destination', work], root);
 const tarball = readdirSync(work).find((file) => file.endsWith('.tgz'));
 const consumer = path.join(work, 'consumer');
@@ -33,8 +35,9 @@ writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consu
 run(npm, ['install', '--no-save', '--no-audit', '--no-fund', '--offline', '--ignore-scripts', path.join(work, tarball)], consumer);
 
 console.log(`packed ${tarball}`);
-check('tarball contains only dist, README, LICENSE and package.json', () => {
+check('tarball contains only dist, README, LICENSE and package.json, and the build (packed from a checkout without one)', () => {
   const listing = run('tar', ['-tzf', path.join(work, tarball)], work).trim().split('\n');
+  for (const entry of ['package/dist/cjs/src/index.js', 'package/dist/esm/src/index.js']) if (!listing.includes(entry)) throw new Error(`${entry} missing: ${listing.join(', ')}`);
   const unexpected = listing.filter((file) => !/^package\/(dist\/|README\.md$|LICENSE$|package\.json$)/.test(file));
   if (unexpected.length > 0) throw new Error(`unexpected files: ${unexpected.join(', ')}`);
 });
