@@ -72,7 +72,8 @@ function sentryUserPlugin(instance: FastifyInstance, options: SentryUserOptions,
 /**
  * Fastify plugin: every Sentry event captured while a request is handled gets the authenticated user and the trusted
  * client address (`request.env.REMOTE_ADDR`). It applies to the whole app (like a `fastify-plugin` plugin), follows
- * the app's own `trustProxy` option, and reads the user when an event is captured or the response finishes, never on entry, so your auth may run later.
+ * the app's own `trustProxy` option, and reads the user when an event is captured or the response finishes, never on
+ * entry, so your auth may run later.
  *
  * @example
  * import * as Sentry from '@sentry/node'; // Sentry.init ran first, in instrument.js

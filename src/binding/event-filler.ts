@@ -8,7 +8,7 @@ import type { RequestLike } from '../request-like.js';
 import type { RequestEventData, User } from '../sentry-types.js';
 import { dataCeilingOf, userInfoAllowed, type DataCeiling } from '../sentry/data-collection.js';
 import type { ClientShape, SentryEventShape, SpanJsonShape } from '../sentry/sdk-shapes.js';
-import { mapPrincipal, sanitizeUser } from '../user/to-sentry-user.js';
+import { mapPrincipal, sanitizeUser, type UserMappingConfig } from '../user/to-sentry-user.js';
 import type { FrameworkAccess, FrameworkTrust } from './framework.js';
 import { PrincipalReader } from './principal-reader.js';
 
@@ -32,8 +32,8 @@ export interface RequestFacts {
  */
 export class EventFiller<Target> {
   private warnedEveryHop = false;
-  /** The user data setting of the client last tied under (see `noteClient`); every field until one is known. */
-  private keptPii = true;
+  /** How a kept principal is mapped: the user data setting of the client last tied under (`noteClient`). */
+  private keptMapping: UserMappingConfig;
   /** With `trustProxy` given, the resolution does not depend on the framework: built once. */
   private readonly optionResolution: ClientIpResolution | undefined;
   private readonly resolutionBySetting = new WeakMap<FrameworkTrust, ClientIpResolution>();
@@ -51,6 +51,8 @@ export class EventFiller<Target> {
   ) {
     this.reader = new PrincipalReader(options, framework);
     this.hasMapUser = options.mapUser !== undefined;
+    // Every field until a client is known (no tie is made before one is).
+    this.keptMapping = { pii: true, extraKeys: options.extraKeys };
     this.optionResolution =
       options.trust === undefined
         ? undefined
@@ -104,7 +106,7 @@ export class EventFiller<Target> {
    */
   keptPrincipal(principal: unknown): unknown {
     if (this.options.mapUser !== undefined) return principal;
-    return mapPrincipal(principal, { pii: this.keptPii, extraKeys: this.options.extraKeys });
+    return mapPrincipal(principal, this.keptMapping);
   }
 
   /**
@@ -114,7 +116,7 @@ export class EventFiller<Target> {
    * username and email, never gain them).
    */
   noteClient(client: ClientShape): void {
-    this.keptPii = this.piiFor(dataCeilingOf(client));
+    this.keptMapping = { pii: this.piiFor(dataCeilingOf(client)), extraKeys: this.options.extraKeys };
   }
 
   /**
@@ -126,8 +128,7 @@ export class EventFiller<Target> {
   sameKeptUser(a: unknown, b: unknown): boolean {
     if (Object.is(a, b)) return true;
     if (this.options.mapUser === undefined) {
-      const kept = { pii: this.keptPii, extraKeys: this.options.extraKeys };
-      return JSON.stringify(mapPrincipal(a, kept)) === JSON.stringify(mapPrincipal(b, kept));
+      return JSON.stringify(mapPrincipal(a, this.keptMapping)) === JSON.stringify(mapPrincipal(b, this.keptMapping));
     }
     const everyField = { pii: true, extraKeys: [] };
     const mappedA = mapPrincipal(a, everyField);

@@ -34,7 +34,8 @@ export function expressFrameworkTrust(app: ExpressSettings | undefined): Framewo
 
 /**
  * Express's setting as our own predicate where it is a hop count or a preset, address or range list (proxy-addr's
- * semantics, which ours follow: test/unit/properties.test.ts compares the two): Express's compiled function parses
+ * semantics, which ours follow: test/unit/express-trust.test.ts compares the answers with Express's,
+ * test/unit/properties.test.ts with proxy-addr's): Express's compiled function parses
  * the address with ipaddr.js on every call, ~2 KB allocated per resolution (with tracing on, every request's segment
  * span). Anything else — a function, `true`, a value only proxy-addr parses — keeps Express's own function.
  */

@@ -49,16 +49,16 @@ export function dataCeilingOf(client: ClientShape): DataCeiling {
     const resolved = typeof client.getDataCollectionOptions === 'function' ? client.getDataCollectionOptions() : undefined;
     const collection: DataCollectionShape | undefined = resolved ?? options.dataCollection;
     if (collection !== undefined && collection !== null && typeof collection === 'object') {
+      // The app's own switch: `dataCollection.userInfo` where it set one, else an explicit `sendDefaultPii: false`
+      // (@sentry/node 11 ignores it and defaults `userInfo` to on, but a set-up left from 10.x still says "no user
+      // data", and we never add what the app switched off). From the raw options: late 10.x resolves an unset
+      // sendDefaultPii to userInfo false, which is a default, not the app's choice.
+      const ownSwitch = options.dataCollection?.userInfo;
+      const switchedOff = typeof ownSwitch === 'boolean' ? !ownSwitch : options.sendDefaultPii === false;
       const resolvedUserInfo = typeof collection.userInfo === 'boolean' ? collection.userInfo : options.sendDefaultPii === true;
-      // @sentry/node 11 ignores `sendDefaultPii` (its `userInfo` defaults to on): an explicit `false` left from a 10.x
-      // set-up is still the app saying "no user data", and we never add what the app switched off. Its own
-      // `dataCollection.userInfo` wins where it set one.
-      const userInfo = resolvedUserInfo && !(options.sendDefaultPii === false && typeof options.dataCollection?.userInfo !== 'boolean');
       ceiling = {
-        userInfo,
-        // From the raw options: late 10.x resolves an unset sendDefaultPii to userInfo false, which is a default, not
-        // the app's choice.
-        userInfoSwitchedOff: options.dataCollection?.userInfo === false || options.sendDefaultPii === false,
+        userInfo: resolvedUserInfo && !switchedOff,
+        userInfoSwitchedOff: switchedOff,
         headers: allows(requestHeadersBehavior(collection.httpHeaders), true),
         cookies: allows(collection.cookies, true),
         query: allows(collection.urlQueryParams ?? collection.queryParams, true),

@@ -33,7 +33,7 @@ describe('dataCeilingOf: the app’s switches, per SDK generation', () => {
     {
       sdk: '11, sendDefaultPii: false with dataCollection.userInfo: true: the app’s dataCollection wins',
       make: () => client({ sendDefaultPii: false, dataCollection: { userInfo: true } }, ALL_ON),
-      expected: { userInfo: true },
+      expected: { userInfo: true, userInfoSwitchedOff: false },
     },
     { sdk: '11, httpHeaders as one boolean', make: () => client({}, { ...ALL_ON, httpHeaders: false }), expected: { headers: false } },
     {
