@@ -1,7 +1,7 @@
 import { normalizeIp } from '../ip/parse-ip.js';
 import { trustNothing } from '../ip/trust.js';
 import type { ParsedOptions } from '../options/parse-options.js';
-import { appearsInAddressHeaders, isAddressHeader } from '../request/address-headers.js';
+import { appearsInAddressHeaders, removeAddressAttributes } from '../request/address-headers.js';
 import { buildRequestData, filterEventCookies, filterEventHeaders } from '../request/to-sentry-request.js';
 import { resolveWithConfig, type ClientIpResolution } from '../resolve-client-ip.js';
 import type { RequestLike } from '../request-like.js';
@@ -250,8 +250,11 @@ export class EventFiller<Target> {
     return this.piiFor(dataCeilingOf(client)) ? 'address' : 'none';
   }
 
-  /** A streamed segment span (@sentry/node 11): `user.*` attributes set only where missing. */
-  fillSegmentSpan(span: SpanJsonShape, facts: RequestFacts, client: ClientShape): void {
+  /**
+   * A streamed segment span (@sentry/node 11): `user.*` attributes set only where missing. Returns true where user
+   * data is off for us: every address went, and must go again from what the SDK adds later (`processSegmentSpan`).
+   */
+  fillSegmentSpan(span: SpanJsonShape, facts: RequestFacts, client: ClientShape): boolean {
     const attributes = span.attributes ?? (span.attributes = {});
     const pii = this.piiFor(dataCeilingOf(client));
     const user = hasIdentityAttribute(attributes) ? undefined : this.toUser(facts, pii);
@@ -261,9 +264,8 @@ export class EventFiller<Target> {
     if (!pii) {
       // Without user data every address goes, whoever wrote it: the trusted one is not needed. The SDK takes
       // client.address from the first of a dozen client-settable headers.
-      delete attributes['client.address'];
       removeAddressAttributes(attributes);
-      return;
+      return true;
     }
     const clientIp = this.clientIpOf(facts);
     const userIp = attributes['user.ip_address'];
@@ -276,6 +278,7 @@ export class EventFiller<Target> {
       if (this.isClientWritten(userIp, clientIp, facts)) delete attributes['user.ip_address'];
       delete attributes['client.address'];
     }
+    return false;
   }
 
   /** A log's or metric's `user.id` (and with PII `user.email`, `user.name`), where the app did not set them. */
@@ -308,18 +311,6 @@ function hasIdentity(user: Readonly<Record<string, unknown>>): boolean {
 /** A span, log or metric already says who the user is (the SDK copied the app's scope user). */
 function hasIdentityAttribute(attributes: Readonly<Record<string, unknown>>): boolean {
   return attributes['user.id'] !== undefined || attributes['user.email'] !== undefined || attributes['user.name'] !== undefined || attributes['user.username'] !== undefined;
-}
-
-/**
- * Without user data the client's address appears nowhere on the span either: not as a user or client attribute,
- * not as the peer (which is the client when nothing is in front), not as a request header that carries it.
- */
-function removeAddressAttributes(attributes: Record<string, unknown>): void {
-  delete attributes['user.ip_address'];
-  delete attributes['network.peer.address'];
-  for (const key of Object.keys(attributes)) {
-    if (key.startsWith('http.request.header.') && isAddressHeader(key.slice('http.request.header.'.length).replace(/_/g, '-'))) delete attributes[key];
-  }
 }
 
 function setIfMissing(attributes: Record<string, unknown>, key: string, value: unknown): void {

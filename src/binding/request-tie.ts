@@ -270,9 +270,9 @@ export class RequestTie<Target> implements BoundRequest {
     return this.filler.fillEvent(event, facts, appSetUser, client);
   }
 
-  fillSegmentSpan(span: SpanJsonShape, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void {
+  fillSegmentSpan(span: SpanJsonShape, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): boolean {
     // Of the SDK's copy of the request only what the fill reads is built (see `segmentRequestNeed`).
-    this.filler.fillSegmentSpan(span, this.facts(handle, isolationScope, false, this.filler.segmentRequestNeed(client)), client);
+    return this.filler.fillSegmentSpan(span, this.facts(handle, isolationScope, false, this.filler.segmentRequestNeed(client)), client);
   }
 
   fillUserAttributes(attributes: Record<string, unknown>, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void {

@@ -18,6 +18,21 @@ export function isAddressHeader(lowerName: string): boolean {
   return ADDRESS_HEADER.test(lowerName);
 }
 
+const HEADER_ATTRIBUTE_PREFIX = 'http.request.header.';
+
+/**
+ * Without user data the client's address appears nowhere on a span either: not as a user or client attribute, not
+ * as the peer (which is the client when nothing is in front), not as a request header that carries it.
+ */
+export function removeAddressAttributes(attributes: Record<string, unknown>): void {
+  delete attributes['user.ip_address'];
+  delete attributes['client.address'];
+  delete attributes['network.peer.address'];
+  for (const key of Object.keys(attributes)) {
+    if (key.startsWith(HEADER_ATTRIBUTE_PREFIX) && isAddressHeader(key.slice(HEADER_ATTRIBUTE_PREFIX.length).replace(/_/g, '-'))) delete attributes[key];
+  }
+}
+
 /** Splits a header value into the words an address could be (`for="[2001:db8::1]:80"`, `6.6.6.6, 10.0.0.1`). */
 const ADDRESS_TOKEN_SEPARATORS = /[\s,;="]+/;
 

@@ -1,5 +1,6 @@
 import type { SentryHandle } from './locate-sentry.js';
 import type { RequestLike } from '../request-like.js';
+import { removeAddressAttributes } from '../request/address-headers.js';
 import { isolationScopeOfEndingSegment, noteEndingSpan, noteStartingSpan, startRequestOfEndedSegment } from './ending-segment.js';
 import { sdkRequestOfScope } from './sdk-request.js';
 import { untiedUserAddress, withoutClientWrittenAddress } from './unbound-event.js';
@@ -28,7 +29,9 @@ const pendingByHint = new WeakMap<object, PendingFill | PendingUnbound>();
 const kHadUserIp = Symbol('sentry-request-user.hadUserIp');
 /** On the segment span of a request we hold no tie for: its SDK copy, and the address from its scopes (see `untiedUserAddress`). */
 const kUntied = Symbol('sentry-request-user.untied');
-type MarkedSpan = SpanJsonShape & { [kHadUserIp]?: boolean; [kUntied]?: { request: RequestLike; scopeIp: unknown } };
+/** A segment span whose addresses were removed (user data off for us): the SDK's later header attributes go too. */
+const kNoAddress = Symbol('sentry-request-user.noAddress');
+type MarkedSpan = SpanJsonShape & { [kHadUserIp]?: boolean; [kUntied]?: { request: RequestLike; scopeIp: unknown }; [kNoAddress]?: true };
 const hookedClients = new WeakSet<object>();
 
 function userOf(value: unknown): Record<string, unknown> | undefined {
@@ -193,7 +196,7 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
       if (span === null || typeof span !== 'object' || span.is_segment !== true) return;
       const { bound, isolationScope } = requestOfSegment(handle, span);
       if (bound !== undefined && isolationScope !== undefined) {
-        bound.fillSegmentSpan(span, isolationScope, client, handle);
+        if (bound.fillSegmentSpan(span, isolationScope, client, handle)) (span as MarkedSpan)[kNoAddress] = true;
         (span as MarkedSpan)[kHadUserIp] = span.attributes?.['user.ip_address'] !== undefined;
         return;
       }
@@ -205,13 +208,18 @@ export function ensureClientHooks(client: ClientShape, handle: SentryHandle): vo
     }
   });
 
-  // Runs after the SDK's request-data hook: an address it took from client-settable headers is removed.
+  // Runs after the SDK's request-data hook: an address it took from client-settable headers is removed, and with user
+  // data off for the request every address, including the request-header attributes the SDK adds here.
   on(
     'processSegmentSpan',
     safely((span: SpanJsonShape) => {
       if (span === null || typeof span !== 'object') return;
       const attributes = span.attributes;
       if (attributes === undefined || attributes === null) return;
+      if ((span as MarkedSpan)[kNoAddress] === true) {
+        removeAddressAttributes(attributes);
+        return;
+      }
       if ((span as MarkedSpan)[kHadUserIp] === false) delete attributes['user.ip_address'];
       const untied = (span as MarkedSpan)[kUntied];
       const address = attributes['user.ip_address'];

@@ -21,8 +21,11 @@ export interface BoundRequest {
   captureFacts(isolationScope: ScopeShape, handle: SentryHandle): CapturedFacts;
   /** Fill an error, message or transaction event from what `captureFacts` read; a promise when `getUser` is async. */
   fillEvent(event: SentryEventShape, facts: CapturedFacts, appSetUser: Readonly<Record<string, unknown>>, client: ClientShape): SentryEventShape | PromiseLike<SentryEventShape>;
-  /** Fill a streamed segment span's `user.*` attributes (@sentry/node 11). */
-  fillSegmentSpan(span: SpanJsonShape, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void;
+  /**
+   * Fill a streamed segment span's `user.*` attributes (@sentry/node 11). True where user data is off for this request:
+   * its addresses were removed, and what the SDK adds afterwards goes too.
+   */
+  fillSegmentSpan(span: SpanJsonShape, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): boolean;
   /** Fill a log's or metric's `user.*` attributes where the app did not set them. */
   fillUserAttributes(attributes: Record<string, unknown>, isolationScope: ScopeShape, client: ClientShape, handle: SentryHandle): void;
   /** Fork path: the isolation scope we made for the request (see `letGoOfSdkRequest`). */

@@ -74,6 +74,35 @@ describe.each(KOA_ROUTE_ERRORS_WORK ? (['express', 'koa'] as const) : (['express
     expect(event.request.env?.REMOTE_ADDR).toBeUndefined();
   });
 
+  /**
+   * The same request with tracing on: the streamed segment span (@sentry/node 11) that carries the principal's id. The
+   * SDK adds its request-header attributes to it after our fill, in its own `processSegmentSpan` hook.
+   */
+  async function segmentBehindProxy(sentry: Record<string, unknown>, options: Record<string, unknown> = {}): Promise<any> {
+    const fixture = await suite.app({ sentry: { tracesSampleRate: 1, ...sentry }, options: { trustProxy: 'loopback', ...options } });
+    const id = `${framework}-s${++counter}`;
+    await request(fixture.url)
+      .get('/jwt/boom')
+      .set('Authorization', `Bearer ${token({ sub: id, email: `${id}@example.test` })}`)
+      .set('X-Forwarded-For', `6.6.6.6, ${CLIENT}`)
+      .set('X-Real-IP', CLIENT)
+      .expect(500);
+    const receiver = suite.receiver();
+    const isOurs = (span: any) => span.is_segment === true && span.attributes?.['user.id']?.value === id;
+    await receiver.waitFor(() => receiver.spans().some(isOurs));
+    return receiver.spans().find(isOurs);
+  }
+
+  // Streamed segment spans exist from @sentry/node 11 on.
+  (SENTRY_MAJOR >= 11 ? it : it.skip).each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    ['sendDefaultPii: false (which @sentry/node 11 ignores)', { sendDefaultPii: false, dataCollection: undefined }, {}],
+    ['the pii: false option (the SDK collects user data)', piiOptions(true), { pii: false }],
+  ])('user data off for us by %s: no client address on the segment span, not even in the header attributes the SDK adds', async (_name, sentry, options) => {
+    const segment = await segmentBehindProxy(sentry, options);
+    expect(JSON.stringify(segment)).not.toContain(CLIENT);
+    expect(JSON.stringify(segment)).not.toContain('6.6.6.6');
+  });
+
   withSwitches('httpHeaders off: no request headers from us', async () => {
     const event = await captureBehindProxy({ dataCollection: { userInfo: true, httpHeaders: false } });
     expect(event.request.headers ?? {}).toEqual({});

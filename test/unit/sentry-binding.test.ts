@@ -11,7 +11,7 @@ function bound(target: object, released = false): BoundRequest {
     released,
     captureFacts: () => ({}),
     fillEvent: (event) => event,
-    fillSegmentSpan: () => undefined,
+    fillSegmentSpan: () => false,
     fillUserAttributes: () => undefined,
     ranInForkedScope: () => undefined,
   };
